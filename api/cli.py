@@ -1,0 +1,149 @@
+"""The `jiesu` command line: every command is one engine call."""
+
+from __future__ import annotations
+
+import functools
+import getpass
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+from tqdm import tqdm
+
+from engine import demo, queries
+from engine.errors import EngineError
+from engine.factory import open_engine, workflows_dir
+from engine.privacy import Actor
+from engine.service import Engine
+
+
+def _cli_actor(name: str | None) -> Actor:
+    # The command line is for operators with database access; they act with every role.
+    return Actor(name or f"cli:{getpass.getuser()}", frozenset({"admin"}))
+
+
+def _engine_command(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Open the engine, pass it in, and turn engine errors into a Chinese message and exit code 1."""
+
+    @click.option("--actor", "actor_name", default=None, help="Name recorded in the audit trail.")
+    @click.option("--database-url", default=None, envvar="JIESU_DATABASE_URL", help="SQLAlchemy URL.")
+    @functools.wraps(func)
+    def wrapper(actor_name: str | None, database_url: str | None, **kwargs: Any) -> None:
+        engine = open_engine(database_url)
+        try:
+            func(engine, _cli_actor(actor_name), **kwargs)
+        except EngineError as exc:
+            click.echo(f"错误：{exc.message}", err=True)
+            for field, messages in exc.field_errors.items():
+                click.echo(f"  {field}: {'；'.join(messages)}", err=True)
+            sys.exit(1)
+        finally:
+            engine.db.dispose()
+
+    return wrapper
+
+
+def _json_option(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise click.BadParameter(f"不是合法的 JSON：{exc}") from exc
+
+
+@click.group()
+def main() -> None:
+    """Jiesu: 接诉即办工单流程引擎."""
+
+
+@main.command()
+@_engine_command
+def init(engine: Engine, actor: Actor) -> None:
+    """Create or migrate the database and deploy workflows/."""
+    engine.db.migrate()
+    for result in engine.deploy_dir(workflows_dir(), actor):
+        state = "已部署新版本" if result.created else "内容未变"
+        click.echo(f"{result.process_id} v{result.version}：{state}")
+
+
+@main.command()
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_engine_command
+def deploy(engine: Engine, actor: Actor, path: Path) -> None:
+    """Deploy one BPMN file (its forms are taken from the form definitions)."""
+    result = engine.deploy(path.read_bytes(), path.name, actor)
+    click.echo(f"{result.process_id} v{result.version}：{'已部署新版本' if result.created else '内容未变'}")
+
+
+@main.command("demo")
+@_engine_command
+def demo_command(engine: Engine, actor: Actor) -> None:
+    """Seed sample tickets at several stages (fictional callers)."""
+    engine.db.migrate()
+    engine.deploy_dir(workflows_dir(), actor)
+    created = demo.seed(engine, progress=lambda items: tqdm(items, desc="示例工单", unit="单"))
+    click.echo(f"新增示例工单 {created} 件")
+
+
+@main.command()
+@click.option("--role", "roles", multiple=True, help="Only tasks of these roles.")
+@_engine_command
+def tasks(engine: Engine, actor: Actor, roles: tuple[str, ...]) -> None:
+    """List open tasks, earliest deadline first."""
+    with engine.db.read() as session:
+        rows = queries.open_tasks(session, queries.TaskFilter(roles=frozenset(roles) if roles else None))
+    for row in rows:
+        click.echo(f"{row['id']}  {row['ticket_no'] or '-':<18} {row['title']:<8} {row['role']:<10} "
+                   f"v{row['instance_version']}  {row['created_at']:%Y-%m-%d %H:%M}")
+    click.echo(f"共 {len(rows)} 项待办")
+
+
+@main.command()
+@click.argument("task_id")
+@click.option("--data", "data", required=True, callback=lambda _c, _p, v: _json_option(v), help="Form data as JSON.")
+@click.option("--version", "expected_version", type=int, default=None, help="Instance version you saw.")
+@_engine_command
+def complete(engine: Engine, actor: Actor, task_id: str, data: Any, expected_version: int | None) -> None:
+    """Complete a task with form data."""
+    result = engine.complete_task(task_id, data, actor, expected_version)
+    click.echo(f"已完成；实例 {result.instance_id} 版本 {result.version}，状态 {result.status}")
+
+
+@main.command()
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+@_engine_command
+def intake(engine: Engine, actor: Actor, file: Any) -> None:
+    """Receive a ticket from a JSON file ('-' for standard input)."""
+    result = engine.intake(_json_option(file.read()), actor)
+    click.echo(f"工单 {result.ticket_no}：{'已登记' if result.created else '已存在，未重复登记'}")
+
+
+@main.command()
+@click.argument("instance_id", type=int)
+@click.argument("name")
+@click.option("--data", "data", required=True, callback=lambda _c, _p, v: _json_option(v), help="Payload as JSON.")
+@_engine_command
+def message(engine: Engine, actor: Actor, instance_id: int, name: str, data: Any) -> None:
+    """Deliver a message (e.g. return_decision) to a waiting instance."""
+    result = engine.deliver_message(instance_id, name, data, actor)
+    click.echo(f"消息已送达；实例 {result.instance_id} 版本 {result.version}，状态 {result.status}")
+
+
+@main.command()
+@click.argument("instance_id", type=int)
+@click.option("--reason", required=True)
+@_engine_command
+def cancel(engine: Engine, actor: Actor, instance_id: int, reason: str) -> None:
+    """Cancel a running instance."""
+    engine.cancel(instance_id, reason, actor)
+    click.echo(f"实例 {instance_id} 已撤销")
+
+
+@main.command()
+@click.argument("ticket_no")
+@_engine_command
+def ticket(engine: Engine, actor: Actor, ticket_no: str) -> None:
+    """Show a ticket with its timeline as JSON."""
+    click.echo(json.dumps(engine.view_ticket(ticket_no, actor), ensure_ascii=False, indent=2, default=str))

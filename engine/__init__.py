@@ -1,0 +1,1 @@
+"""The Jiesu engine: deployments, ticket instances, tasks and the audit trail, with no web code."""

@@ -1,0 +1,84 @@
+"""Database connection, SQLite tuning, transactions and migrations."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
+
+def default_url(instance_dir: Path | None = None) -> str:
+    """JIESU_DATABASE_URL, else a SQLite file in the instance folder."""
+    url = os.environ.get("JIESU_DATABASE_URL")
+    if url:
+        return url
+    folder = instance_dir or Path(os.environ.get("JIESU_INSTANCE_DIR", "instance"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{(folder / 'jiesu.sqlite3').resolve()}"
+
+
+class Database:
+    """One engine per process; `transaction()` is the only way commands write."""
+
+    def __init__(self, url: str | None = None):
+        self.url = url or default_url()
+        self.is_sqlite = self.url.startswith("sqlite")
+        self.engine = _make_engine(self.url, self.is_sqlite)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # Writers on SQLite take the write lock up front: a deferred transaction that reads
+        # and then writes fails outright when another writer got in between.
+        self._write_engine = self.engine.execution_options(jiesu_write=True)
+        self._write_sessions = sessionmaker(self._write_engine, expire_on_commit=False)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A unit of work: commits when the block ends, rolls back on any exception."""
+        with self._write_sessions.begin() as session:
+            yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with self._sessions() as session:
+            yield session
+
+    def migrate(self) -> None:
+        """Create or upgrade the schema to the newest migration."""
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS_DIR))
+        with self.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _make_engine(url: str, is_sqlite: bool) -> Engine:
+    if not is_sqlite:
+        return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _tune(dbapi_connection, _record) -> None:
+        # Let SQLAlchemy emit BEGIN itself (see _begin), as the SQLAlchemy docs advise for pysqlite.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")  # a command is durable once it returns
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection) -> None:
+        write = connection.get_execution_options().get("jiesu_write", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine

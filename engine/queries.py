@@ -1,0 +1,92 @@
+"""Read-side queries over the projections; they never deserialize a workflow."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.errors import NotFound
+from engine.models import AuditEvent, Instance, TaskRecord, Ticket
+from engine.privacy import mask_name, mask_phone
+from engine.projection import OPEN
+
+TICKET_COLUMNS = (
+    "id", "ticket_no", "source", "received_at", "caller_name", "caller_phone", "address", "community",
+    "category_l1", "category_l2", "category_l3", "request_type", "sla_level", "tags", "policy_tags",
+    "monthly_theme", "content", "status", "current_step", "lead_unit", "assist_units", "contacted", "solved",
+    "satisfaction", "exempted", "closed_at", "created_at", "updated_at",
+)
+
+
+@dataclass(frozen=True)
+class TaskFilter:
+    roles: frozenset[str] | None = None  # None: every role
+    assignee: str | None = None
+    limit: int = 200
+
+
+def open_tasks(session: Session, flt: TaskFilter) -> list[dict[str, Any]]:
+    """Open tasks with their ticket number and instance version, earliest deadline first."""
+    query = (select(TaskRecord, Ticket.ticket_no, Instance.version)
+             .join(Instance, Instance.id == TaskRecord.instance_id)
+             .outerjoin(Ticket, Ticket.id == TaskRecord.ticket_id)
+             .where(TaskRecord.state == OPEN))
+    if flt.roles is not None:
+        query = query.where(TaskRecord.role.in_(flt.roles))
+    if flt.assignee is not None:
+        query = query.where(TaskRecord.assignee == flt.assignee)
+    query = query.order_by(TaskRecord.due_at.is_(None), TaskRecord.due_at, TaskRecord.created_at).limit(flt.limit)
+    return [task_dict(row, ticket_no, version) for row, ticket_no, version in session.execute(query)]
+
+
+def task_dict(row: TaskRecord, ticket_no: str | None, version: int) -> dict[str, Any]:
+    return {
+        "id": row.id, "instance_id": row.instance_id, "instance_version": version, "ticket_id": row.ticket_id,
+        "ticket_no": ticket_no, "kind": row.kind, "step": row.bpmn_id, "title": row.title, "role": row.role,
+        "form_key": row.form_key, "state": row.state, "assignee": row.assignee, "due_at": row.due_at,
+        "created_at": row.created_at, "ended_at": row.ended_at, "ended_by": row.ended_by,
+    }
+
+
+def find_task(session: Session, task_id: str) -> dict[str, Any]:
+    found = session.execute(
+        select(TaskRecord, Ticket.ticket_no, Instance.version)
+        .join(Instance, Instance.id == TaskRecord.instance_id)
+        .outerjoin(Ticket, Ticket.id == TaskRecord.ticket_id)
+        .where(TaskRecord.id == task_id)).first()
+    if found is None:
+        raise NotFound(f"任务 {task_id} 不存在")
+    return task_dict(*found)
+
+
+def find_ticket(session: Session, ticket_no: str) -> Ticket:
+    ticket = session.scalar(select(Ticket).where(Ticket.ticket_no == ticket_no))
+    if ticket is None:
+        raise NotFound(f"工单 {ticket_no} 不存在")
+    return ticket
+
+
+def ticket_dict(ticket: Ticket, unmasked: bool) -> dict[str, Any]:
+    out = {name: getattr(ticket, name) for name in TICKET_COLUMNS}
+    if not unmasked:
+        out["caller_name"] = mask_name(ticket.caller_name)
+        out["caller_phone"] = mask_phone(ticket.caller_phone)
+    out["personal_data_masked"] = not unmasked
+    return out
+
+
+def timeline(session: Session, ticket_id: int) -> list[dict[str, Any]]:
+    """Every recorded step of a ticket, oldest first: what, who, when."""
+    rows = session.scalars(select(AuditEvent).where(AuditEvent.ticket_id == ticket_id).order_by(AuditEvent.id))
+    return [{"id": r.id, "at": r.at, "actor": r.actor, "event": r.event, "task_id": r.task_id, "data": r.data}
+            for r in rows]
+
+
+def ticket_tasks(session: Session, ticket_id: int) -> list[dict[str, Any]]:
+    rows = session.execute(
+        select(TaskRecord, Instance.version).join(Instance, Instance.id == TaskRecord.instance_id)
+        .where(TaskRecord.ticket_id == ticket_id).order_by(TaskRecord.created_at, TaskRecord.id))
+    return [task_dict(row, None, version) for row, version in rows]

@@ -1,0 +1,343 @@
+"""Engine commands. Each is one transaction: load, let SpiffWorkflow run until it waits, write all."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.util import BpmnEvent
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from engine import audit, queries, state
+from engine.audit import AuditEntry
+from engine.clock import Clock, system_clock
+from engine.db import Database
+from engine.deployments import DeploymentCache, DeployResult, LoadedDeployment, deploy, latest_deployment_id
+from engine.errors import Conflict, DuplicateTicket, Forbidden, InvalidData, NotFound, WorkflowFailed
+from engine.models import Instance, TaskRecord, Ticket
+from engine.privacy import PERSONAL_FIELDS, Actor, sees_personal_data
+from engine.projection import OPEN, end_event, sync_tasks, ticket_status, update_ticket, waiting_steps
+from engine.rules import Rules
+from forms import FormDefinition, FormRegistry, FormValidationError, validate
+
+TICKET_PROCESS = "ticket"
+# Ticket fields the workflow's gateways and scripts may read; personal data stays out of it.
+_WORKFLOW_FIELDS = ("ticket_no", "source", "community", "category_l1", "category_l2", "category_l3",
+                    "request_type", "sla_level", "tags", "monthly_theme")
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    instance_id: int
+    version: int
+    status: str
+    ticket_id: int | None
+    open_tasks: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    ticket_id: int
+    ticket_no: str
+    instance_id: int
+    created: bool
+
+
+Step = Callable[[BpmnWorkflow, LoadedDeployment], tuple[list[AuditEntry], str | None]]
+
+
+class Engine:
+    """The one path by which the API, the web pages, the CLI and the scheduler change anything."""
+
+    def __init__(self, db: Database, forms: FormRegistry | None = None, rules: Rules | None = None,
+                 clock: Clock = system_clock):
+        self.db = db
+        self.forms = forms or FormRegistry.from_dir()
+        self.rules = rules or Rules.load()
+        self.clock = clock
+        self.deployments = DeploymentCache()
+        self.workflows = state.WorkflowCache()
+
+    # -- deployments ---------------------------------------------------------------------------
+
+    def deploy(self, xml: bytes, filename: str, actor: Actor) -> DeployResult:
+        now = self.clock()
+        with self.db.transaction() as session:
+            result, entries = deploy(session, xml, filename, self.forms, actor.name, now)
+            audit.append(session, entries, now)
+        return result
+
+    def deploy_dir(self, folder: Path, actor: Actor) -> list[DeployResult]:
+        return [self.deploy(path.read_bytes(), path.name, actor) for path in sorted(folder.glob("*.bpmn"))]
+
+    # -- commands on instances -----------------------------------------------------------------
+
+    def intake(self, fields: dict[str, Any], actor: Actor) -> IntakeResult:
+        """Receive a ticket; the same number with the same content returns the existing ticket."""
+        clean = _validated(self.forms.get("intake"), fields)
+        digest = _intake_hash(clean)
+        try:
+            return self._intake(clean, digest, actor)
+        except IntegrityError:
+            # Another node inserted the same ticket number first; answer as if it had been us.
+            return self._existing_ticket(clean["ticket_no"], digest)
+
+    def complete_task(self, task_id: str, data: dict[str, Any], actor: Actor,
+                      expected_version: int | None = None) -> CommandResult:
+        row = self._open_task(task_id, actor)
+
+        def step(workflow: BpmnWorkflow, deployment: LoadedDeployment) -> tuple[list[AuditEntry], str | None]:
+            task = _ready_task(workflow, task_id)
+            clean = _validated(deployment.forms[row.form_key], data)
+            before = {key: task.data.get(key) for key in clean}
+            task.set_data(**clean)
+            task.run()
+            entry = AuditEntry("task.completed", actor.name, row.ticket_id, row.instance_id, task_id,
+                               {"step": row.bpmn_id, "title": row.title, "before": before, "after": clean})
+            return [entry], task_id
+
+        return self._command(row.instance_id, expected_version, actor, step)
+
+    def deliver_message(self, instance_id: int, message: str, payload: dict[str, Any], actor: Actor,
+                        expected_version: int | None = None) -> CommandResult:
+        def step(workflow: BpmnWorkflow, deployment: LoadedDeployment) -> tuple[list[AuditEntry], str | None]:
+            waiting = _waiting_message_task(workflow, deployment, message)
+            role = deployment.process.elements[waiting.task_spec.name].get("role")
+            if not actor.can_act_as(role):
+                raise Forbidden(f"只有{role}角色可以录入消息 {message}")
+            clean = _validated(deployment.forms[message], payload)
+            workflow.send_event(BpmnEvent(MessageEventDefinition(message), clean))
+            entry = AuditEntry("message.delivered", actor.name, None, instance_id, str(waiting.id),
+                               {"message": message, "payload": clean})
+            return [entry], str(waiting.id)
+
+        return self._command(instance_id, expected_version, actor, step)
+
+    def cancel(self, instance_id: int, reason: str, actor: Actor,
+               expected_version: int | None = None) -> CommandResult:
+        if not reason or not reason.strip():
+            raise InvalidData("撤销必须填写原因", {"reason": ["此项为必填项。"]})
+
+        def step(workflow: BpmnWorkflow, deployment: LoadedDeployment) -> tuple[list[AuditEntry], str | None]:
+            workflow.cancel()
+            return [AuditEntry("instance.cancelled", actor.name, None, instance_id, None,
+                               {"reason": reason.strip()})], None
+
+        return self._command(instance_id, expected_version, actor, step, cancelling=True)
+
+    def claim(self, task_id: str, actor: Actor, release: bool = False) -> None:
+        """Take a task (or give it back) so colleagues with the same role see it is being worked on."""
+        now = self.clock()
+        with self.db.transaction() as session:
+            row = session.get(TaskRecord, task_id)
+            _check_task_access(row, task_id, actor)
+            if release:
+                row.assignee = None
+            elif row.assignee not in (None, actor.name):
+                raise Conflict(f"任务已被 {row.assignee} 认领")
+            else:
+                row.assignee = actor.name
+            event = "task.released" if release else "task.claimed"
+            audit.append(session, [AuditEntry(event, actor.name, row.ticket_id, row.instance_id, task_id)], now)
+
+    # -- reads that need the engine: personal data is masked by role, unmasked reads are audited --
+
+    def view_ticket(self, ticket_no: str, reader: Actor) -> dict[str, Any]:
+        """A ticket with its tasks and timeline, as `reader` may see it."""
+        with self.db.read() as session:
+            ticket = queries.find_ticket(session, ticket_no)
+            unmasked = sees_personal_data(reader, self.rules.at(self.clock().date())["personal_data_roles"])
+            view = queries.ticket_dict(ticket, unmasked)
+            view["tasks"] = queries.ticket_tasks(session, ticket.id)
+            view["timeline"] = queries.timeline(session, ticket.id)
+        if unmasked and (ticket.caller_name or ticket.caller_phone):
+            self._record_read(reader, ticket.id, [f for f in PERSONAL_FIELDS if getattr(ticket, f)])
+        return view
+
+    def _record_read(self, reader: Actor, ticket_id: int, fields: list[str]) -> None:
+        now = self.clock()
+        with self.db.transaction() as session:
+            audit.append(session, [AuditEntry("personal_data.read", reader.name, ticket_id, data={"fields": fields})],
+                         now)
+
+    # -- the unit of work ----------------------------------------------------------------------
+
+    def _command(self, instance_id: int, expected_version: int | None, actor: Actor, step: Step,
+                 cancelling: bool = False) -> CommandResult:
+        now = self.clock()
+        try:
+            with self.db.transaction() as session:
+                instance = session.get(Instance, instance_id)
+                _check_instance(instance, instance_id, expected_version)
+                deployment = self.deployments.get(session, instance.deployment_id)
+                workflow = self.workflows.get(instance.id, instance.version) or state.load(
+                    instance.state, deployment.process)
+                entries, finished = _run(workflow, lambda: step(workflow, deployment))
+                if cancelling:
+                    instance.status = "cancelled"
+                result = self._persist(session, instance, workflow, deployment, actor, now, entries, finished)
+        except StaleDataError as exc:
+            raise Conflict("工单已被他人更新，请刷新后重试") from exc
+        self.workflows.put(instance.id, result.version, workflow)
+        return result
+
+    def _persist(self, session: Session, instance: Instance, workflow: BpmnWorkflow,
+                 deployment: LoadedDeployment, actor: Actor, now: datetime, entries: list[AuditEntry],
+                 finished_task: str | None) -> CommandResult:
+        """Write state, projections and audit rows; the caller's transaction commits them together."""
+        steps = waiting_steps(workflow, deployment.process)
+        if workflow.completed and instance.status == "running":
+            instance.status, instance.end_event = "completed", end_event(workflow)
+        instance.state, instance.updated_at = state.dump(workflow), now
+        session.flush()  # the versioned UPDATE: StaleDataError here means someone else wrote first
+        entries += sync_tasks(session, instance, steps, now, actor.name, finished_task)
+        if instance.ticket_id is not None:
+            ticket = session.get(Ticket, instance.ticket_id)
+            update_ticket(ticket, _current_data(workflow), *ticket_status(instance, steps), now)
+        if instance.status != "running":
+            entries.append(AuditEntry(f"instance.{instance.status}", actor.name, instance.ticket_id,
+                                      instance.id, None, {"end_event": instance.end_event}))
+        for entry in entries:
+            entry.ticket_id = entry.ticket_id or instance.ticket_id
+        audit.append(session, entries, now)
+        return CommandResult(instance.id, instance.version, instance.status, instance.ticket_id, tuple(steps))
+
+    def _intake(self, clean: dict[str, Any], digest: str, actor: Actor) -> IntakeResult:
+        now = self.clock()
+        with self.db.transaction() as session:
+            existing = session.scalar(select(Ticket).where(Ticket.ticket_no == clean["ticket_no"]))
+            if existing is not None:
+                return _same_ticket(session, existing, digest)
+            deployment = self.deployments.get(session, latest_deployment_id(session, TICKET_PROCESS))
+            ticket = _new_ticket(clean, digest, now)
+            session.add(ticket)
+            session.flush()
+            instance = Instance(deployment_id=deployment.id, ticket_id=ticket.id, status="running",
+                                state="", created_at=now, updated_at=now)
+            session.add(instance)
+            session.flush()
+            workflow = state.new_workflow(deployment.process)
+            start_data = self._start_data(clean)
+            _run(workflow, lambda: _start(workflow, start_data))
+            public = {k: v for k, v in clean.items() if k not in PERSONAL_FIELDS}
+            entries = [AuditEntry("ticket.received", actor.name, ticket.id, instance.id, None, _jsonable(public)),
+                       AuditEntry("instance.started", actor.name, ticket.id, instance.id, None,
+                                  {"process_id": deployment.process.process_id, "deployment_id": deployment.id})]
+            self._persist(session, instance, workflow, deployment, actor, now, entries, None)
+        self.workflows.put(instance.id, instance.version, workflow)
+        return IntakeResult(ticket.id, ticket.ticket_no, instance.id, True)
+
+    def _existing_ticket(self, ticket_no: str, digest: str) -> IntakeResult:
+        with self.db.read() as session:
+            existing = session.scalar(select(Ticket).where(Ticket.ticket_no == ticket_no))
+            return _same_ticket(session, existing, digest)
+
+    def _start_data(self, clean: dict[str, Any]) -> dict[str, Any]:
+        rules = self.rules.at(clean["received_at"].date())
+        data = {key: clean.get(key) for key in _WORKFLOW_FIELDS}
+        data.update(received_at=clean["received_at"].isoformat(), max_extensions=rules["max_extensions"],
+                    extension_count=0, extension_days_total=0, reopen_count=0)
+        return data
+
+    def _open_task(self, task_id: str, actor: Actor) -> TaskRecord:
+        with self.db.read() as session:
+            row = session.get(TaskRecord, task_id)
+            _check_task_access(row, task_id, actor)
+            if row.kind != "user":
+                raise Conflict(f"任务 {row.title} 等待外部消息，不能直接办理")
+            return row
+
+
+def _run(workflow: BpmnWorkflow, step: Callable[[], Any]) -> Any:
+    """Run a step and the engine steps after it; diagram errors become WorkflowFailed."""
+    try:
+        result = step()
+        workflow.do_engine_steps()
+        return result
+    except SpiffWorkflowException as exc:
+        where = getattr(getattr(exc, "task_spec", None), "bpmn_name", None) or getattr(exc, "task_spec", "")
+        raise WorkflowFailed(f"流程执行出错（{where}）：{exc}") from exc
+
+
+def _start(workflow: BpmnWorkflow, data: dict[str, Any]) -> None:
+    for task in workflow.get_tasks(state=TaskState.READY):
+        task.set_data(**data)
+
+
+def _validated(form: FormDefinition, data: Any) -> dict[str, Any]:
+    try:
+        return validate(form, data)
+    except FormValidationError as exc:
+        raise InvalidData(f"{form.title}：提交的数据有误", exc.errors) from exc
+
+
+def _check_instance(instance: Instance | None, instance_id: int, expected_version: int | None) -> None:
+    if instance is None:
+        raise NotFound(f"流程实例 {instance_id} 不存在")
+    if expected_version is not None and expected_version != instance.version:
+        raise Conflict(f"工单已被他人更新（版本 {instance.version}，提交的是 {expected_version}），请刷新后重试")
+    if instance.status != "running":
+        raise Conflict("流程已结束，不能再操作")
+
+
+def _check_task_access(row: TaskRecord | None, task_id: str, actor: Actor) -> None:
+    if row is None:
+        raise NotFound(f"任务 {task_id} 不存在")
+    if row.state != OPEN:
+        raise Conflict(f"任务 {row.title} 已经结束")
+    if not actor.can_act_as(row.role):
+        raise Forbidden(f"任务 {row.title} 不属于您的角色")
+    if row.assignee not in (None, actor.name) and "admin" not in actor.roles:
+        raise Forbidden(f"任务 {row.title} 已被 {row.assignee} 认领")
+
+
+def _ready_task(workflow: BpmnWorkflow, task_id: str):
+    task = workflow.get_task_from_id(UUID(task_id))
+    if task is None or task.state != TaskState.READY:
+        raise Conflict("任务已不在待办状态，请刷新后重试")
+    return task
+
+
+def _waiting_message_task(workflow: BpmnWorkflow, deployment: LoadedDeployment, message: str):
+    for task in workflow.get_tasks(state=TaskState.WAITING):
+        if deployment.process.elements.get(task.task_spec.name, {}).get("message") == message:
+            return task
+    raise Conflict(f"流程当前没有在等待消息 {message}")
+
+
+def _current_data(workflow: BpmnWorkflow) -> dict[str, Any]:
+    return workflow.last_task.data if workflow.last_task is not None else {}
+
+
+def _intake_hash(clean: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(_jsonable(clean), sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in data.items()}
+
+
+def _same_ticket(session: Session, ticket: Ticket, digest: str) -> IntakeResult:
+    if ticket.intake_hash != digest:
+        raise DuplicateTicket(f"工单编号 {ticket.ticket_no} 已存在且内容不同，不能重复登记")
+    instance_id = session.scalar(select(Instance.id).where(Instance.ticket_id == ticket.id))
+    return IntakeResult(ticket.id, ticket.ticket_no, instance_id, False)
+
+
+def _new_ticket(clean: dict[str, Any], digest: str, now: datetime) -> Ticket:
+    fields = {k: v for k, v in clean.items() if k != "tags"}
+    return Ticket(**fields, tags=clean.get("tags") or [], intake_hash=digest, status="open",
+                  policy_tags=[], assist_units=[], created_at=now, updated_at=now)

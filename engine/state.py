@@ -1,0 +1,92 @@
+"""Workflow state as JSON without the process spec, which lives once in its deployment."""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from threading import Lock
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.config import DEFAULT_CONFIG
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+
+from engine.bpmn import ParsedProcess
+from engine.scripting import restricted_script_engine
+
+_SCRIPT_ENGINE = restricted_script_engine()
+
+
+class _StateConverter(BpmnWorkflowConverter):
+    """The stock converter writes the whole spec into every state; ours writes only the run."""
+
+    def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
+        dct = WorkflowConverter.to_dict(self, workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(self, dct: dict[str, Any], process: ParsedProcess) -> BpmnWorkflow:
+        workflow = self.target_class(process.spec, process.subprocess_specs, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+_SERIALIZER = BpmnWorkflowSerializer(
+    BpmnWorkflowSerializer.configure({**DEFAULT_CONFIG, BpmnWorkflow: _StateConverter}))
+
+
+def new_workflow(process: ParsedProcess) -> BpmnWorkflow:
+    return BpmnWorkflow(process.spec, process.subprocess_specs, script_engine=_SCRIPT_ENGINE)
+
+
+def dump(workflow: BpmnWorkflow) -> str:
+    registry = _SERIALIZER.registry
+    registry._encoder_mode = True  # convert custom types on the fly instead of a second pass
+    try:
+        dct = _SERIALIZER.to_dict(workflow)
+        dct[_SERIALIZER.VERSION_KEY] = _SERIALIZER.VERSION
+        return json.dumps(dct, cls=_SERIALIZER._encoder_cls, ensure_ascii=False, separators=(",", ":"))
+    finally:
+        registry._encoder_mode = False
+
+
+def load(text: str, process: ParsedProcess) -> BpmnWorkflow:
+    dct = json.loads(text)
+    _SERIALIZER.migrate(dct)
+    workflow = _SERIALIZER.registry.restore(dct, process=process)
+    workflow.script_engine = _SCRIPT_ENGINE
+    return workflow
+
+
+class WorkflowCache:
+    """Workflows this process wrote last, keyed by instance and version.
+
+    A hit is only used when the stored version still matches, so another node's writes are
+    never hidden; a command that fails evicts its entry because Spiff mutates in place.
+    """
+
+    def __init__(self, size: int = 512):
+        self._size = size
+        self._items: OrderedDict[int, tuple[int, BpmnWorkflow]] = OrderedDict()
+        self._lock = Lock()
+
+    def get(self, instance_id: int, version: int) -> BpmnWorkflow | None:
+        with self._lock:
+            item = self._items.pop(instance_id, None)
+        if item is None or item[0] != version:
+            return None
+        return item[1]
+
+    def put(self, instance_id: int, version: int, workflow: BpmnWorkflow) -> None:
+        with self._lock:
+            self._items[instance_id] = (version, workflow)
+            self._items.move_to_end(instance_id)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)

@@ -1,0 +1,159 @@
+"""Turns a form definition into a marshmallow schema and validates submitted data."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validates_schema
+from marshmallow import validate as mv
+
+from forms.definition import FieldDefinition, FormDefinition
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+MESSAGES = {
+    "required": "此项为必填项。",
+    "null": "此项不能为空。",
+    "invalid": "格式不正确。",
+    "unknown": "不是此表单的字段。",
+}
+
+
+class FormValidationError(ValueError):
+    """Submitted data does not satisfy the form; `errors` maps field name to Chinese messages."""
+
+    def __init__(self, form_key: str, errors: dict[str, list[str]]):
+        super().__init__(f"form {form_key}: invalid data in {sorted(errors)}")
+        self.form_key = form_key
+        self.errors = errors
+
+
+def validate(form: FormDefinition, data: Any) -> dict[str, Any]:
+    """Return the cleaned data, or raise FormValidationError with per-field Chinese messages."""
+    if not isinstance(data, dict):
+        raise FormValidationError(form.key, {"_schema": ["提交的数据必须是对象。"]})
+    try:
+        loaded = schema_for(form).load(data)
+    except ValidationError as err:
+        raise FormValidationError(form.key, _flatten(err.messages)) from err
+    # Every field gets a value, so gateway conditions never meet a missing name.
+    return {f.name: None for f in form.fields} | loaded
+
+
+@lru_cache(maxsize=256)
+def schema_for(form: FormDefinition) -> Schema:
+    """Forms are frozen dataclasses, so one compiled schema serves every submission."""
+    attrs: dict[str, Any] = {name: _field(f) for name, f in ((f.name, f) for f in form.fields)}
+    attrs["Meta"] = type("Meta", (), {"unknown": RAISE})
+    attrs["_check_required_if"] = _required_if_validator(form)
+    schema_cls = type(f"{form.key.title()}FormSchema", (Schema,), attrs)
+    schema = schema_cls()
+    schema.error_messages = {**schema.error_messages, "unknown": MESSAGES["unknown"]}
+    return schema
+
+
+def _field(f: FieldDefinition) -> fields.Field:
+    common: dict[str, Any] = {"required": f.required, "error_messages": MESSAGES}
+    if f.default is not None:
+        common["load_default"] = f.default
+    elif not f.required:
+        common["allow_none"] = True
+    return _BUILDERS[f.type](f, common)
+
+
+def _length(f: FieldDefinition) -> list[mv.Validator]:
+    return [mv.Length(max=f.max_length, error=f"不能超过 {f.max_length} 个字。")] if f.max_length else []
+
+
+def _string(f: FieldDefinition, common: dict[str, Any]) -> fields.Field:
+    checks = _length(f)
+    if f.pattern:
+        checks.append(mv.Regexp(f.pattern, error="格式不正确。"))
+    return fields.String(validate=checks, **common)
+
+
+def _boolean(f: FieldDefinition, common: dict[str, Any]) -> fields.Field:
+    # Only real JSON booleans and the values a HTML checkbox sends count; "maybe" is not True.
+    return fields.Boolean(truthy={True, "true", "on", "1"}, falsy={False, "false", "off", "0", ""}, **common)
+
+
+def _integer(f: FieldDefinition, common: dict[str, Any]) -> fields.Field:
+    rng = mv.Range(min=f.min, max=f.max, error=f"必须在 {f.min} 到 {f.max} 之间。")
+    return fields.Integer(strict=False, validate=[rng], **common)
+
+
+def _choice(f: FieldDefinition, common: dict[str, Any]) -> fields.Field:
+    one_of = mv.OneOf(f.choice_values, error="不是允许的选项。")
+    return fields.String(validate=[one_of], **common)
+
+
+def _multichoice(f: FieldDefinition, common: dict[str, Any]) -> fields.Field:
+    item = fields.String(validate=[mv.OneOf(f.choice_values, error="不是允许的选项。")])
+    return fields.List(item, **common)
+
+
+def _list(f: FieldDefinition, common: dict[str, Any]) -> fields.Field:
+    count = [mv.Length(max=f.max_items, error=f"最多 {f.max_items} 项。")] if f.max_items else []
+    return fields.List(fields.String(validate=_length(f)), validate=count, **common)
+
+
+def _date(f: FieldDefinition, common: dict[str, Any]) -> fields.Field:
+    return fields.Date(**common)
+
+
+class _ShanghaiDateTime(fields.AwareDateTime):
+    """ISO datetimes; a time written without an offset is Beijing time, as staff mean it."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> datetime:
+        return super()._deserialize(value, attr, data, **kwargs).astimezone(UTC)
+
+
+def _datetime(f: FieldDefinition, common: dict[str, Any]) -> fields.Field:
+    return _ShanghaiDateTime(default_timezone=SHANGHAI, **common)
+
+
+_BUILDERS = {
+    "string": _string,
+    "text": _string,
+    "boolean": _boolean,
+    "integer": _integer,
+    "choice": _choice,
+    "multichoice": _multichoice,
+    "list": _list,
+    "date": _date,
+    "datetime": _datetime,
+}
+
+
+def _required_if_validator(form: FormDefinition):
+    conditional = [f for f in form.fields if f.required_if]
+
+    @validates_schema(skip_on_field_errors=True)
+    def check(self, data: dict[str, Any], **_: Any) -> None:
+        missing = {f.name: [MESSAGES["required"]] for f in conditional
+                   if _applies(f.required_if, data) and _blank(data.get(f.name))}
+        if missing:
+            raise ValidationError(missing)
+
+    return check
+
+
+def _applies(condition: tuple[tuple[str, Any], ...], data: dict[str, Any]) -> bool:
+    return all(data.get(name) == value for name, value in condition)
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, (str, list)) and not value)
+
+
+def _flatten(messages: dict[str, Any]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for name, value in messages.items():
+        if isinstance(value, dict):  # list fields report errors per index
+            out[name] = [m for sub in value.values() for m in (sub if isinstance(sub, list) else [sub])]
+        else:
+            out[name] = list(value) if isinstance(value, list) else [str(value)]
+    return out
