@@ -117,7 +117,8 @@ def complete(engine: Engine, actor: Actor, task_id: str, data: Any, expected_ver
 def intake(engine: Engine, actor: Actor, file: Any) -> None:
     """Receive a ticket from a JSON file ('-' for standard input)."""
     result = engine.intake(_json_option(file.read()), actor)
-    click.echo(f"工单 {result.ticket_no}：{'已登记' if result.created else '已存在，未重复登记'}")
+    outcome = "已登记" if result.created else "已存在，未重复登记"
+    click.echo(f"工单 {result.ticket_no}：{outcome}（实例 {result.instance_id}）")
 
 
 @main.command()

@@ -90,7 +90,7 @@ def _check_code(process: etree._Element) -> None:
             try:
                 check_source((node.text or "").strip(), mode)
             except UnsafeScript as exc:
-                raise DeploymentRejected(f"元素 {_element_name(node)} 的脚本被拒绝：{exc}") from exc
+                raise DeploymentRejected(f"元素 {_element_name(node)}的脚本被拒绝：{exc}") from exc
 
 
 def _element_name(node: etree._Element) -> str:
@@ -134,9 +134,9 @@ def _catches_message(node: etree._Element, tag: str) -> bool:
 def _user_task(node: etree._Element, lane: str | None, forms: FormRegistry) -> dict[str, Any]:
     form = node.get(FORM_KEY)
     if not form:
-        raise DeploymentRejected(f"用户任务 {_element_name(node)} 没有指定表单（camunda:formKey）")
+        raise DeploymentRejected(f"用户任务 {_element_name(node)}没有指定表单（camunda:formKey）")
     if form not in forms:
-        raise DeploymentRejected(f"用户任务 {_element_name(node)} 引用了不存在的表单 {form}")
+        raise DeploymentRejected(f"用户任务 {_element_name(node)}引用了不存在的表单 {form}")
     return {"kind": "user", "form": form, "role": _role(node, lane)}
 
 
@@ -145,16 +145,16 @@ def _message_catch(node: etree._Element, lane: str | None, messages: dict[str, s
     ref = node.find(".//bpmn:messageEventDefinition", NS).get("messageRef")
     message = messages.get(ref)
     if message is None:
-        raise DeploymentRejected(f"消息事件 {_element_name(node)} 引用了不存在的消息 {ref}")
+        raise DeploymentRejected(f"消息事件 {_element_name(node)}引用了不存在的消息 {ref}")
     if message not in forms:
-        raise DeploymentRejected(f"消息事件 {_element_name(node)} 的消息 {message} 没有同名表单")
+        raise DeploymentRejected(f"消息事件 {_element_name(node)}的消息 {message} 没有同名表单")
     return {"kind": "message", "form": message, "message": message, "role": _role(node, lane)}
 
 
 def _role(node: etree._Element, lane: str | None) -> str:
     role = role_for_lane(lane)
     if role is None:
-        raise DeploymentRejected(f"元素 {_element_name(node)} 所在泳道 {lane or '（无）'} 不对应任何角色")
+        raise DeploymentRejected(f"元素 {_element_name(node)}所在泳道 {lane or '（无）'} 不对应任何角色")
     return role
 
 

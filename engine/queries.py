@@ -88,5 +88,7 @@ def timeline(session: Session, ticket_id: int) -> list[dict[str, Any]]:
 def ticket_tasks(session: Session, ticket_id: int) -> list[dict[str, Any]]:
     rows = session.execute(
         select(TaskRecord, Instance.version).join(Instance, Instance.id == TaskRecord.instance_id)
-        .where(TaskRecord.ticket_id == ticket_id).order_by(TaskRecord.created_at, TaskRecord.id))
+        .where(TaskRecord.ticket_id == ticket_id)
+        # Steps opened by one command share a time; finished ones come first, as they happened first.
+        .order_by(TaskRecord.created_at, TaskRecord.ended_at.is_(None), TaskRecord.ended_at, TaskRecord.bpmn_id))
     return [task_dict(row, None, version) for row, version in rows]

@@ -144,12 +144,7 @@ class Engine:
         with self.db.transaction() as session:
             row = session.get(TaskRecord, task_id)
             _check_task_access(row, task_id, actor)
-            if release:
-                row.assignee = None
-            elif row.assignee not in (None, actor.name):
-                raise Conflict(f"任务已被 {row.assignee} 认领")
-            else:
-                row.assignee = actor.name
+            row.assignee = None if release else actor.name
             event = "task.released" if release else "task.claimed"
             audit.append(session, [AuditEntry(event, actor.name, row.ticket_id, row.instance_id, task_id)], now)
 
@@ -201,15 +196,14 @@ class Engine:
         steps = waiting_steps(workflow, deployment.process)
         if workflow.completed and instance.status == "running":
             instance.status, instance.end_event = "completed", end_event(workflow)
+            entries.append(AuditEntry("instance.completed", actor.name, instance.ticket_id, instance.id,
+                                      data={"end_event": instance.end_event}))
         instance.state, instance.updated_at = state.dump(workflow), now
         session.flush()  # the versioned UPDATE: StaleDataError here means someone else wrote first
         entries += sync_tasks(session, instance, steps, now, actor.name, finished_task)
         if instance.ticket_id is not None:
             ticket = session.get(Ticket, instance.ticket_id)
             update_ticket(ticket, _current_data(workflow), *ticket_status(instance, steps), now)
-        if instance.status != "running":
-            entries.append(AuditEntry(f"instance.{instance.status}", actor.name, instance.ticket_id,
-                                      instance.id, None, {"end_event": instance.end_event}))
         for entry in entries:
             entry.ticket_id = entry.ticket_id or instance.ticket_id
         audit.append(session, entries, now)
@@ -301,7 +295,7 @@ def _check_task_access(row: TaskRecord | None, task_id: str, actor: Actor) -> No
     if not actor.can_act_as(row.role):
         raise Forbidden(f"任务 {row.title} 不属于您的角色")
     if row.assignee not in (None, actor.name) and "admin" not in actor.roles:
-        raise Forbidden(f"任务 {row.title} 已被 {row.assignee} 认领")
+        raise Conflict(f"任务 {row.title} 已被 {row.assignee} 认领")
 
 
 def _ready_task(workflow: BpmnWorkflow, task_id: str):

@@ -1,0 +1,80 @@
+"""Fixtures: each test runs on SQLite and, where JIESU_TEST_PG names a database, on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from engine.db import Database
+from engine.factory import workflows_dir
+from engine.models import Base
+from engine.privacy import Actor
+from engine.service import Engine
+
+DATA = Path(__file__).parent / "data"
+ADMIN = Actor("管理员甲", frozenset({"admin"}))
+INTAKE = Actor("受理员王", frozenset({"intake"}))
+DISPATCHER = Actor("派单员李", frozenset({"dispatcher"}))
+UNIT = Actor("承办人赵", frozenset({"unit"}))
+
+
+class FakeClock:
+    """A clock tests move by hand."""
+
+    def __init__(self, start: datetime = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)):
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+def _backends() -> list:
+    pg = pytest.param("postgresql", marks=pytest.mark.skipif(
+        not os.environ.get("JIESU_TEST_PG"), reason="JIESU_TEST_PG not set"))
+    return ["sqlite", pg]
+
+
+@pytest.fixture(scope="session", params=_backends())
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'jiesu.sqlite3'}"
+    else:
+        url = os.environ["JIESU_TEST_PG"]
+        fresh = Database(url)
+        with fresh.engine.begin() as connection:
+            Base.metadata.drop_all(connection)
+            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        fresh.dispose()
+    db = Database(url)
+    db.migrate()
+    db.dispose()
+    return url
+
+
+@pytest.fixture
+def db(database_url: str) -> Database:
+    database = Database(database_url)
+    with database.engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(table.delete())
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def engine(db: Database, clock: FakeClock) -> Engine:
+    eng = Engine(db, clock=clock)
+    eng.deploy_dir(workflows_dir(), ADMIN)
+    return eng

@@ -1,0 +1,71 @@
+"""Ticket intake: fields of a 12345 ticket, idempotent by ticket number."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from engine.errors import DuplicateTicket, InvalidData
+from tests.helpers import audit_rows, receive, snapshot, ticket_fields, ticket_row
+
+
+def test_intake_stores_fields_and_opens_verification(engine):
+    ticket = receive(engine, tags=["噪音"], category_l1="城市管理", request_type="投诉", sla_level="24h")
+    assert ticket.created
+    row = ticket_row(engine, ticket.ticket_id)
+    assert row.received_at == datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
+    assert (row.caller_name, row.caller_phone, row.source) == ("张明", "13800138000", "hotline")
+    assert (row.sla_level, row.tags, row.status, row.current_step) == ("24h", ["噪音"], "open", "核实")
+
+
+def test_time_without_offset_is_beijing_time(engine):
+    ticket = receive(engine, received_at="2026-11-20 09:00")
+    assert ticket_row(engine, ticket.ticket_id).received_at == datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
+
+
+def test_same_number_same_content_returns_the_existing_ticket(engine):
+    first = receive(engine)
+    rows = len(audit_rows(engine))
+    second = receive(engine)
+    assert not second.created
+    assert (second.ticket_id, second.instance_id) == (first.ticket_id, first.instance_id)
+    assert len(audit_rows(engine)) == rows
+
+
+def test_same_number_different_content_is_refused(engine):
+    receive(engine)
+    before = snapshot(engine)
+    with pytest.raises(DuplicateTicket) as err:
+        receive(engine, content="另一件事")
+    assert "T-0001" in err.value.message
+    assert snapshot(engine) == before
+
+
+@pytest.mark.parametrize(("overrides", "field"), [
+    ({"ticket_no": ""}, "ticket_no"),
+    ({"ticket_no": "<script>alert(1)</script>"}, "ticket_no"),
+    ({"source": "fax"}, "source"),
+    ({"received_at": "昨天"}, "received_at"),
+    ({"caller_phone": "call me"}, "caller_phone"),
+    ({"content": "长" * 5001}, "content"),
+    ({"sla_level": "3d"}, "sla_level"),
+])
+def test_invalid_intake_names_the_field_and_stores_nothing(engine, overrides, field):
+    before = snapshot(engine)
+    with pytest.raises(InvalidData) as err:
+        engine.intake(ticket_fields(**overrides), None)
+    assert field in err.value.field_errors
+    assert snapshot(engine) == before
+
+
+def test_missing_required_fields(engine):
+    with pytest.raises(InvalidData) as err:
+        engine.intake({"ticket_no": "X-1"}, None)
+    assert set(err.value.field_errors) == {"source", "received_at", "address", "content"}
+
+
+def test_personal_data_stays_out_of_the_audit_trail(engine):
+    receive(engine)
+    for row in audit_rows(engine):
+        assert "13800138000" not in str(row.data) and "张明" not in str(row.data)

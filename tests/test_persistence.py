@@ -1,0 +1,134 @@
+"""Durability and concurrency: reload in a new process, stale versions, refused input changes nothing."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from engine.errors import Conflict, InvalidData, NotFound
+from engine.service import Engine
+from tests.conftest import INTAKE
+from tests.helpers import (
+    VALID,
+    audit_rows,
+    do,
+    finish,
+    instance_row,
+    open_steps,
+    open_task,
+    receive,
+    snapshot,
+    ticket_row,
+    to_handling,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_state_reloaded_in_a_new_process_continues(engine, database_url):
+    ticket = receive(engine)
+    to_handling(engine, ticket.instance_id)
+    script = textwrap.dedent(f"""
+        from engine.db import Database
+        from engine.service import Engine
+        from tests.helpers import finish
+        engine = Engine(Database({database_url!r}))
+        finish(engine, {ticket.instance_id})
+    """)
+    subprocess.run([sys.executable, "-c", script], cwd=ROOT, check=True, timeout=120)
+    assert ticket_row(engine, ticket.ticket_id).status == "closed"
+    assert instance_row(engine, ticket.instance_id).status == "completed"
+
+
+def test_stale_version_is_refused_and_nothing_changes(engine):
+    ticket = receive(engine)
+    seen = instance_row(engine, ticket.instance_id).version
+    do(engine, ticket.instance_id, "verify", VALID)
+    task = open_task(engine, ticket.instance_id, "screen")
+    before = snapshot(engine)
+    with pytest.raises(Conflict) as err:
+        engine.complete_task(task.id, {"category_l1": "城市管理", "request_type": "投诉", "sla_level": "7d",
+                                       "is_responsible": True}, INTAKE, expected_version=seen)
+    assert "已被他人更新" in err.value.message
+    assert snapshot(engine) == before
+
+
+def test_two_nodes_sharing_a_database_see_each_others_writes(engine, db, clock):
+    other = Engine(db, clock=clock)  # a second node: its own caches, same database
+    ticket = receive(engine)
+    do(other, ticket.instance_id, "verify", VALID)
+    version_after_other = instance_row(engine, ticket.instance_id).version
+    task = open_task(engine, ticket.instance_id, "screen")
+    engine.complete_task(task.id, {"category_l1": "城市管理", "request_type": "投诉", "sla_level": "7d",
+                                   "is_responsible": True}, INTAKE, expected_version=version_after_other)
+    assert open_steps(other, ticket.instance_id) == ["dispatch"]
+    with pytest.raises(Conflict):  # `other` still holds the old version in its cache
+        other.complete_task(task.id, {}, INTAKE, expected_version=version_after_other)
+
+
+def test_invalid_form_data_is_refused_per_field_and_nothing_changes(engine):
+    ticket = receive(engine)
+    task = open_task(engine, ticket.instance_id, "verify")
+    before = snapshot(engine)
+    with pytest.raises(InvalidData) as err:
+        engine.complete_task(task.id, {"is_valid": "也许", "unknown_field": 1}, INTAKE)
+    assert err.value.field_errors == {"is_valid": ["格式不正确。"], "contact_verified": ["此项为必填项。"],
+                                      "unknown_field": ["不是此表单的字段。"]}
+    with pytest.raises(InvalidData) as err:
+        engine.complete_task(task.id, {"is_valid": False, "contact_verified": True}, INTAKE)
+    assert err.value.field_errors == {"invalid_reason": ["此项为必填项。"]}
+    assert snapshot(engine) == before
+
+
+@pytest.mark.parametrize("payload", [None, [], "text", 42])
+def test_form_data_that_is_not_an_object_is_refused(engine, payload):
+    ticket = receive(engine)
+    task = open_task(engine, ticket.instance_id, "verify")
+    with pytest.raises(InvalidData):
+        engine.complete_task(task.id, payload, INTAKE)
+
+
+def test_unknown_and_finished_tasks(engine):
+    ticket = receive(engine)
+    with pytest.raises(NotFound):
+        engine.complete_task("00000000-0000-0000-0000-000000000000", VALID, INTAKE)
+    task = open_task(engine, ticket.instance_id, "verify")
+    engine.complete_task(task.id, VALID, INTAKE)
+    with pytest.raises(Conflict):
+        engine.complete_task(task.id, VALID, INTAKE)
+    with pytest.raises(NotFound):
+        engine.deliver_message(99999, "return_decision", {"return_approved": True}, INTAKE)
+
+
+def test_claimed_task_is_reserved_for_its_claimant(engine):
+    from engine.privacy import Actor
+
+    colleague = Actor("受理员孙", frozenset({"intake"}))
+    ticket = receive(engine)
+    task = open_task(engine, ticket.instance_id, "verify")
+    engine.claim(task.id, INTAKE)
+    with pytest.raises(Conflict):
+        engine.claim(task.id, colleague)
+    with pytest.raises(Conflict):
+        engine.complete_task(task.id, VALID, colleague)
+    engine.claim(task.id, INTAKE, release=True)
+    engine.complete_task(task.id, VALID, colleague)
+    events = [r.event for r in audit_rows(engine) if r.task_id == task.id]
+    assert events == ["task.opened", "task.claimed", "task.released", "task.completed"]
+
+
+def test_stored_state_holds_no_spec_and_no_personal_data(engine):
+    ticket = receive(engine)
+    to_handling(engine, ticket.instance_id)
+    finish(engine, ticket.instance_id)
+    with engine.db.read() as session:
+        from engine.models import Instance
+
+        stored = session.get(Instance, ticket.instance_id).state
+    assert "13800138000" not in stored and "张明" not in stored
+    assert '"spec"' not in json.loads(stored) and len(stored) < 60_000
