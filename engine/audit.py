@@ -8,14 +8,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, insert, select, text
 
 from engine.models import AuditEvent
 
 GENESIS_HASH = "0" * 64
 # Any constant works; it names the lock that orders chain appends across PostgreSQL sessions.
 _CHAIN_LOCK_KEY = 0x6A696573
+_LAST_HASH = select(AuditEvent.__table__.c.hash).order_by(AuditEvent.__table__.c.id.desc()).limit(1)
+_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
 
 
 @dataclass
@@ -39,7 +40,7 @@ def row_hash(prev_hash: str, at: datetime, entry: AuditEntry | AuditEvent) -> st
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
-def append(session: Session, entries: list[AuditEntry], at: datetime) -> None:
+def append(conn: Connection, entries: list[AuditEntry], at: datetime) -> None:
     """Chain `entries` onto the trail inside the caller's transaction.
 
     On PostgreSQL a transaction-scoped advisory lock makes "read the last hash, insert after it"
@@ -48,13 +49,14 @@ def append(session: Session, entries: list[AuditEntry], at: datetime) -> None:
     """
     if not entries:
         return
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK_KEY})
-    prev = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)) or GENESIS_HASH
+    if conn.dialect.name == "postgresql":
+        conn.execute(_LOCK, {"key": _CHAIN_LOCK_KEY})
+    prev = conn.scalar(_LAST_HASH) or GENESIS_HASH
+    rows = []
     for entry in entries:
         digest = row_hash(prev, at, entry)
-        session.add(AuditEvent(at=at, actor=entry.actor, event=entry.event, ticket_id=entry.ticket_id,
-                               instance_id=entry.instance_id, task_id=entry.task_id, data=entry.data,
-                               prev_hash=prev, hash=digest))
+        rows.append({"at": at, "actor": entry.actor, "event": entry.event, "ticket_id": entry.ticket_id,
+                     "instance_id": entry.instance_id, "task_id": entry.task_id, "data": entry.data,
+                     "prev_hash": prev, "hash": digest})
         prev = digest
-    session.flush()
+    conn.execute(insert(AuditEvent.__table__), rows)

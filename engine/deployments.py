@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from threading import Lock
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, func, insert, select
 
 from engine.audit import AuditEntry
 from engine.bpmn import ParsedProcess, parse_process
@@ -41,30 +40,30 @@ def content_hash(xml: bytes, forms: dict[str, str]) -> str:
     return digest.hexdigest()
 
 
-def deploy(session: Session, xml: bytes, filename: str, forms: FormRegistry, actor: str,
+def deploy(conn: Connection, xml: bytes, filename: str, forms: FormRegistry, actor: str,
            now: datetime) -> tuple[DeployResult, list[AuditEntry]]:
     """Store a new version unless this exact content is already deployed."""
     parsed = parse_process(xml, filename, forms)
     form_sources = {key: forms.source(key) for key in sorted(parsed.form_keys)}
     digest = content_hash(xml, form_sources)
-    existing = session.scalar(select(Deployment).where(
-        Deployment.process_id == parsed.process_id, Deployment.content_hash == digest))
+    existing = conn.execute(select(Deployment.id, Deployment.version).where(
+        Deployment.process_id == parsed.process_id, Deployment.content_hash == digest)).first()
     if existing is not None:
-        return DeployResult(existing.id, existing.process_id, existing.version, False), []
-    latest = session.scalar(select(func.max(Deployment.version)).where(Deployment.process_id == parsed.process_id))
-    row = Deployment(process_id=parsed.process_id, version=(latest or 0) + 1, content_hash=digest,
-                     filename=filename, bpmn_xml=xml.decode("utf-8"), forms=form_sources,
-                     elements=parsed.elements, deployed_at=now, deployed_by=actor)
-    session.add(row)
-    session.flush()
+        return DeployResult(existing.id, parsed.process_id, existing.version, False), []
+    latest = conn.scalar(select(func.max(Deployment.version)).where(Deployment.process_id == parsed.process_id))
+    version = (latest or 0) + 1
+    deployment_id = conn.scalar(insert(Deployment).values(
+        process_id=parsed.process_id, version=version, content_hash=digest, filename=filename,
+        bpmn_xml=xml.decode("utf-8"), forms=form_sources, elements=parsed.elements, deployed_at=now,
+        deployed_by=actor).returning(Deployment.id))
     audit = AuditEntry("deployment.created", actor, data={
-        "process_id": row.process_id, "version": row.version, "content_hash": digest, "filename": filename})
-    return DeployResult(row.id, row.process_id, row.version, True), [audit]
+        "process_id": parsed.process_id, "version": version, "content_hash": digest, "filename": filename})
+    return DeployResult(deployment_id, parsed.process_id, version, True), [audit]
 
 
-def latest_deployment_id(session: Session, process_id: str) -> int:
-    found = session.scalar(select(Deployment.id).where(Deployment.process_id == process_id)
-                           .order_by(Deployment.version.desc()).limit(1))
+def latest_deployment_id(conn: Connection, process_id: str) -> int:
+    found = conn.scalar(select(Deployment.id).where(Deployment.process_id == process_id)
+                        .order_by(Deployment.version.desc()).limit(1))
     if found is None:
         raise NotFound(f"流程 {process_id} 尚未部署，请先运行 jiesu init 或 jiesu deploy")
     return found
@@ -77,17 +76,17 @@ class DeploymentCache:
         self._items: dict[int, LoadedDeployment] = {}
         self._lock = Lock()
 
-    def get(self, session: Session, deployment_id: int) -> LoadedDeployment:
+    def get(self, conn: Connection, deployment_id: int) -> LoadedDeployment:
         item = self._items.get(deployment_id)
         if item is None:
-            item = _load(session, deployment_id)
+            item = _load(conn, deployment_id)
             with self._lock:
                 self._items[deployment_id] = item
         return item
 
 
-def _load(session: Session, deployment_id: int) -> LoadedDeployment:
-    row = session.get(Deployment, deployment_id)
+def _load(conn: Connection, deployment_id: int) -> LoadedDeployment:
+    row = conn.execute(select(Deployment.__table__).where(Deployment.id == deployment_id)).first()
     if row is None:
         raise NotFound(f"部署 {deployment_id} 不存在")
     forms = {key: FormDefinition.from_json(text, source=key) for key, text in row.forms.items()}

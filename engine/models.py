@@ -106,9 +106,6 @@ class Instance(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
-    # SQLAlchemy adds "AND version = :old" to every UPDATE and raises StaleDataError on no match.
-    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy reads it once
-
 
 class TaskRecord(Base):
     """A human task or waiting message as queries see it, without loading the workflow."""

@@ -8,12 +8,12 @@ from typing import Any
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, bindparam, func, insert, update
 
 from engine.audit import AuditEntry
 from engine.bpmn import ParsedProcess
-from engine.models import Instance, TaskRecord, Ticket
+from engine.instances import InstanceHead
+from engine.models import TaskRecord, Ticket
 
 OPEN = "open"
 # Workflow data keys that are also ticket columns; the screening form may refine intake values.
@@ -25,9 +25,22 @@ TICKET_FIELDS = {
     "exemption_approved": "exempted",
 }
 
+# Spiff task id -> (bpmn id, element info) of every step waiting on a person or a message
+Steps = dict[str, tuple[str, dict[str, Any]]]
 
-def waiting_steps(workflow: BpmnWorkflow, process: ParsedProcess) -> dict[str, tuple[str, dict[str, Any]]]:
-    """Spiff task id -> (bpmn id, element info) for every step waiting on a person or a message."""
+_TASKS = TaskRecord.__table__
+_END_TASK = (update(_TASKS).where(_TASKS.c.id == bindparam("b_id"))
+             .values(state=bindparam("b_state"), ended_at=bindparam("b_now"), ended_by=bindparam("b_actor")))
+_TICKETS = Ticket.__table__
+# One fixed statement for every command: a field the workflow has no value for keeps its column value.
+_UPDATE_TICKET = (update(_TICKETS).where(_TICKETS.c.id == bindparam("b_id")).values(
+    {column: func.coalesce(bindparam(f"b_{column}", type_=_TICKETS.c[column].type), _TICKETS.c[column])
+     for column in (*TICKET_FIELDS.values(), "closed_at")}
+    | {"status": bindparam("b_status"), "current_step": bindparam("b_current_step"),
+       "updated_at": bindparam("b_updated_at")}))
+
+
+def waiting_steps(workflow: BpmnWorkflow, process: ParsedProcess) -> Steps:
     steps = {}
     for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING):
         info = process.elements.get(task.task_spec.name, {})
@@ -39,32 +52,34 @@ def waiting_steps(workflow: BpmnWorkflow, process: ParsedProcess) -> dict[str, t
     return steps
 
 
-def sync_tasks(session: Session, instance: Instance, steps: dict[str, tuple[str, dict[str, Any]]],
-               now: datetime, actor: str, finished_task: str | None) -> list[AuditEntry]:
-    """Open rows for new steps, end rows for steps that are gone; return audit entries for both."""
-    current = {row.id: row for row in session.scalars(
-        select(TaskRecord).where(TaskRecord.instance_id == instance.id, TaskRecord.state == OPEN))}
-    entries = []
-    for task_id, row in current.items():
-        if task_id not in steps:
-            row.state = "completed" if task_id == finished_task else "cancelled"
-            row.ended_at, row.ended_by = now, actor
-            if row.state == "cancelled":
-                entries.append(_entry("task.cancelled", actor, instance, row))
-    for task_id, (bpmn_id, info) in steps.items():
-        if task_id in current:
-            continue
-        row = TaskRecord(id=task_id, instance_id=instance.id, ticket_id=instance.ticket_id, kind=info["kind"],
-                         bpmn_id=bpmn_id, title=info["name"], role=info.get("role"),
-                         form_key=info.get("form"), state=OPEN, created_at=now)
-        session.add(row)
-        entries.append(_entry("task.opened", actor, instance, row))
+def write_tasks(conn: Connection, instance: InstanceHead, before: Steps, after: Steps, now: datetime,
+                actor: str, finished: str | None) -> list[AuditEntry]:
+    """End rows for steps that are gone, open rows for new ones; audit entries for both."""
+    ended = [task_id for task_id in before if task_id not in after]
+    cancelled = [task_id for task_id in ended if task_id != finished]
+    if ended:
+        conn.execute(_END_TASK, [{"b_id": task_id, "b_state": "completed" if task_id == finished else "cancelled",
+                                  "b_now": now, "b_actor": actor} for task_id in ended])
+    entries = [_entry("task.cancelled", actor, instance, task_id, *before[task_id]) for task_id in cancelled]
+    opened = [task_id for task_id in after if task_id not in before]
+    if opened:
+        conn.execute(insert(_TASKS), [_task_row(instance, task_id, *after[task_id], now) for task_id in opened])
+        entries += [_entry("task.opened", actor, instance, task_id, *after[task_id]) for task_id in opened]
     return entries
 
 
-def _entry(event: str, actor: str, instance: Instance, row: TaskRecord) -> AuditEntry:
-    return AuditEntry(event, actor, instance.ticket_id, instance.id, row.id,
-                      {"step": row.bpmn_id, "title": row.title, "role": row.role})
+def _task_row(instance: InstanceHead, task_id: str, bpmn_id: str, info: dict[str, Any],
+              now: datetime) -> dict[str, Any]:
+    return {"id": task_id, "instance_id": instance.id, "ticket_id": instance.ticket_id, "kind": info["kind"],
+            "bpmn_id": bpmn_id, "title": info["name"], "role": info.get("role"), "form_key": info.get("form"),
+            "state": OPEN, "assignee": None, "due_at": None, "created_at": now, "ended_at": None,
+            "ended_by": None}
+
+
+def _entry(event: str, actor: str, instance: InstanceHead, task_id: str, bpmn_id: str,
+           info: dict[str, Any]) -> AuditEntry:
+    return AuditEntry(event, actor, instance.ticket_id, instance.id, task_id,
+                      {"step": bpmn_id, "title": info["name"], "role": info.get("role")})
 
 
 def end_event(workflow: BpmnWorkflow) -> str | None:
@@ -73,20 +88,23 @@ def end_event(workflow: BpmnWorkflow) -> str | None:
     return max(ends, key=lambda t: t.last_state_change).task_spec.name if ends else None
 
 
-def ticket_status(instance: Instance, steps: dict[str, tuple[str, dict[str, Any]]]) -> tuple[str, str | None]:
-    """(status, current step names). End events named end_<status> give the final status."""
-    if instance.status == "cancelled":
-        return "cancelled", None
-    if instance.status == "completed":
-        return (instance.end_event or "end_closed").removeprefix("end_"), None
-    names = sorted({info["name"] for _, info in steps.values()})
-    return "open", "、".join(names) or None
+def ticket_values(data: dict[str, Any], status: str, end: str | None, steps: Steps,
+                  now: datetime) -> dict[str, Any]:
+    """Ticket columns after a command. End events named end_<status> give the final status."""
+    values = {column: data[key] for key, column in TICKET_FIELDS.items() if data.get(key) is not None}
+    if status == "running":
+        values["status"] = "open"
+        values["current_step"] = "、".join(sorted({info["name"] for _, info in steps.values()})) or None
+    else:
+        values["status"] = (end or "end_closed").removeprefix("end_") if status == "completed" else status
+        values["current_step"] = None
+    if values["status"] == "closed":
+        values["closed_at"] = now
+    values["updated_at"] = now
+    return values
 
 
-def update_ticket(ticket: Ticket, data: dict[str, Any], status: str, step: str | None, now: datetime) -> None:
-    for key, column in TICKET_FIELDS.items():
-        if key in data and data[key] is not None:
-            setattr(ticket, column, data[key])
-    ticket.status, ticket.current_step, ticket.updated_at = status, step, now
-    if status == "closed" and ticket.closed_at is None:
-        ticket.closed_at = now
+def update_ticket(conn: Connection, ticket_id: int, values: dict[str, Any]) -> None:
+    params = {f"b_{column}": None for column in (*TICKET_FIELDS.values(), "closed_at")}
+    params |= {f"b_{column}": value for column, value in values.items()}
+    conn.execute(_UPDATE_TICKET, params | {"b_id": ticket_id})

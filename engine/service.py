@@ -16,20 +16,19 @@ from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefin
 from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
+from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
-from engine import audit, queries, state
+from engine import audit, instances, queries, state
 from engine.audit import AuditEntry
 from engine.clock import Clock, system_clock
 from engine.db import Database
 from engine.deployments import DeploymentCache, DeployResult, LoadedDeployment, deploy, latest_deployment_id
-from engine.errors import Conflict, DuplicateTicket, Forbidden, InvalidData, NotFound, WorkflowFailed
+from engine.errors import Conflict, DuplicateTicket, Forbidden, InvalidData, WorkflowFailed
+from engine.instances import InstanceHead
 from engine.models import Instance, TaskRecord, Ticket
 from engine.privacy import PERSONAL_FIELDS, Actor, sees_personal_data
-from engine.projection import OPEN, end_event, sync_tasks, ticket_status, update_ticket, waiting_steps
+from engine.projection import OPEN, Steps, end_event, ticket_values, update_ticket, waiting_steps, write_tasks
 from engine.rules import Rules
 from forms import FormDefinition, FormRegistry, FormValidationError, validate
 
@@ -56,6 +55,7 @@ class IntakeResult:
     created: bool
 
 
+# A command's own part: change the workflow, return its audit entries and the task it finished.
 Step = Callable[[BpmnWorkflow, LoadedDeployment], tuple[list[AuditEntry], str | None]]
 
 
@@ -75,9 +75,9 @@ class Engine:
 
     def deploy(self, xml: bytes, filename: str, actor: Actor) -> DeployResult:
         now = self.clock()
-        with self.db.transaction() as session:
-            result, entries = deploy(session, xml, filename, self.forms, actor.name, now)
-            audit.append(session, entries, now)
+        with self.db.transaction() as conn:
+            result, entries = deploy(conn, xml, filename, self.forms, actor.name, now)
+            audit.append(conn, entries, now)
         return result
 
     def deploy_dir(self, folder: Path, actor: Actor) -> list[DeployResult]:
@@ -93,13 +93,21 @@ class Engine:
             return self._intake(clean, digest, actor)
         except IntegrityError:
             # Another node inserted the same ticket number first; answer as if it had been us.
-            return self._existing_ticket(clean["ticket_no"], digest)
+            with self.db.engine.connect() as conn:
+                return _same_ticket(conn, clean["ticket_no"], digest)
 
     def complete_task(self, task_id: str, data: dict[str, Any], actor: Actor,
                       expected_version: int | None = None) -> CommandResult:
-        row = self._open_task(task_id, actor)
+        def locate(conn: Connection) -> InstanceHead:
+            row, instance = instances.task_and_head(conn, task_id)
+            _check_task_access(row, actor)
+            if row.kind != "user":
+                raise Conflict(f"任务 {row.title} 等待外部消息，不能直接办理")
+            found.append(row)
+            return instance
 
         def step(workflow: BpmnWorkflow, deployment: LoadedDeployment) -> tuple[list[AuditEntry], str | None]:
+            row = found[0]
             task = _ready_task(workflow, task_id)
             clean = _validated(deployment.forms[row.form_key], data)
             before = {key: task.data.get(key) for key in clean}
@@ -109,7 +117,8 @@ class Engine:
                                {"step": row.bpmn_id, "title": row.title, "before": before, "after": clean})
             return [entry], task_id
 
-        return self._command(row.instance_id, expected_version, actor, step)
+        found: list[TaskRecord] = []
+        return self._command(locate, expected_version, actor, step)
 
     def deliver_message(self, instance_id: int, message: str, payload: dict[str, Any], actor: Actor,
                         expected_version: int | None = None) -> CommandResult:
@@ -124,7 +133,7 @@ class Engine:
                                {"message": message, "payload": clean})
             return [entry], str(waiting.id)
 
-        return self._command(instance_id, expected_version, actor, step)
+        return self._command(lambda conn: instances.head(conn, instance_id), expected_version, actor, step)
 
     def cancel(self, instance_id: int, reason: str, actor: Actor,
                expected_version: int | None = None) -> CommandResult:
@@ -136,17 +145,19 @@ class Engine:
             return [AuditEntry("instance.cancelled", actor.name, None, instance_id, None,
                                {"reason": reason.strip()})], None
 
-        return self._command(instance_id, expected_version, actor, step, cancelling=True)
+        return self._command(lambda conn: instances.head(conn, instance_id), expected_version, actor, step,
+                             final_status="cancelled")
 
     def claim(self, task_id: str, actor: Actor, release: bool = False) -> None:
         """Take a task (or give it back) so colleagues with the same role see it is being worked on."""
         now = self.clock()
-        with self.db.transaction() as session:
-            row = session.get(TaskRecord, task_id)
-            _check_task_access(row, task_id, actor)
-            row.assignee = None if release else actor.name
+        with self.db.transaction() as conn:
+            row, _ = instances.task_and_head(conn, task_id)
+            _check_task_access(row, actor)
+            conn.execute(update(TaskRecord).where(TaskRecord.id == task_id)
+                         .values(assignee=None if release else actor.name))
             event = "task.released" if release else "task.claimed"
-            audit.append(session, [AuditEntry(event, actor.name, row.ticket_id, row.instance_id, task_id)], now)
+            audit.append(conn, [AuditEntry(event, actor.name, row.ticket_id, row.instance_id, task_id)], now)
 
     # -- reads that need the engine: personal data is masked by role, unmasked reads are audited --
 
@@ -164,80 +175,66 @@ class Engine:
 
     def _record_read(self, reader: Actor, ticket_id: int, fields: list[str]) -> None:
         now = self.clock()
-        with self.db.transaction() as session:
-            audit.append(session, [AuditEntry("personal_data.read", reader.name, ticket_id, data={"fields": fields})],
-                         now)
+        with self.db.transaction() as conn:
+            entry = AuditEntry("personal_data.read", reader.name, ticket_id, data={"fields": fields})
+            audit.append(conn, [entry], now)
 
     # -- the unit of work ----------------------------------------------------------------------
 
-    def _command(self, instance_id: int, expected_version: int | None, actor: Actor, step: Step,
-                 cancelling: bool = False) -> CommandResult:
+    def _command(self, locate: Callable[[Connection], InstanceHead], expected_version: int | None, actor: Actor,
+                 step: Step, final_status: str | None = None) -> CommandResult:
         now = self.clock()
-        try:
-            with self.db.transaction() as session:
-                instance = session.get(Instance, instance_id)
-                _check_instance(instance, instance_id, expected_version)
-                deployment = self.deployments.get(session, instance.deployment_id)
-                workflow = self.workflows.get(instance.id, instance.version) or state.load(
-                    instance.state, deployment.process)
-                entries, finished = _run(workflow, lambda: step(workflow, deployment))
-                if cancelling:
-                    instance.status = "cancelled"
-                result = self._persist(session, instance, workflow, deployment, actor, now, entries, finished)
-        except StaleDataError as exc:
-            raise Conflict("工单已被他人更新，请刷新后重试") from exc
-        self.workflows.put(instance.id, result.version, workflow)
-        return result
+        with self.db.transaction() as conn:
+            instance = locate(conn)
+            instance.check(expected_version)
+            deployment = self.deployments.get(conn, instance.deployment_id)
+            workflow = self.workflows.get(instance.id, instance.version) or state.load(
+                instances.stored_state(conn, instance.id), deployment.process)
+            before = waiting_steps(workflow, deployment.process)
+            entries, finished = _run(workflow, lambda: step(workflow, deployment))
+            steps = self._write(conn, instance, workflow, deployment, actor, now, entries, finished, before,
+                                final_status)
+        self.workflows.put(instance.id, instance.version, workflow)
+        return CommandResult(instance.id, instance.version, instance.status, instance.ticket_id, tuple(steps))
 
-    def _persist(self, session: Session, instance: Instance, workflow: BpmnWorkflow,
-                 deployment: LoadedDeployment, actor: Actor, now: datetime, entries: list[AuditEntry],
-                 finished_task: str | None) -> CommandResult:
+    def _write(self, conn: Connection, instance: InstanceHead, workflow: BpmnWorkflow,
+               deployment: LoadedDeployment, actor: Actor, now: datetime, entries: list[AuditEntry],
+               finished: str | None, before: Steps, final_status: str | None) -> Steps:
         """Write state, projections and audit rows; the caller's transaction commits them together."""
         steps = waiting_steps(workflow, deployment.process)
-        if workflow.completed and instance.status == "running":
-            instance.status, instance.end_event = "completed", end_event(workflow)
+        status, end = final_status or "running", None
+        if final_status is None and workflow.completed:
+            status, end = "completed", end_event(workflow)
             entries.append(AuditEntry("instance.completed", actor.name, instance.ticket_id, instance.id,
-                                      data={"end_event": instance.end_event}))
-        instance.state, instance.updated_at = state.dump(workflow), now
-        session.flush()  # the versioned UPDATE: StaleDataError here means someone else wrote first
-        entries += sync_tasks(session, instance, steps, now, actor.name, finished_task)
+                                      data={"end_event": end}))
+        instances.save_state(conn, instance, state.dump(workflow), status, end, now)
+        entries += write_tasks(conn, instance, before, steps, now, actor.name, finished)
         if instance.ticket_id is not None:
-            ticket = session.get(Ticket, instance.ticket_id)
-            update_ticket(ticket, _current_data(workflow), *ticket_status(instance, steps), now)
-        for entry in entries:
-            entry.ticket_id = entry.ticket_id or instance.ticket_id
-        audit.append(session, entries, now)
-        return CommandResult(instance.id, instance.version, instance.status, instance.ticket_id, tuple(steps))
+            update_ticket(conn, instance.ticket_id, ticket_values(_current_data(workflow), status, end, steps, now))
+        _finish_audit(conn, instance, entries, now)
+        return steps
 
     def _intake(self, clean: dict[str, Any], digest: str, actor: Actor) -> IntakeResult:
         now = self.clock()
-        with self.db.transaction() as session:
-            existing = session.scalar(select(Ticket).where(Ticket.ticket_no == clean["ticket_no"]))
-            if existing is not None:
-                return _same_ticket(session, existing, digest)
-            deployment = self.deployments.get(session, latest_deployment_id(session, TICKET_PROCESS))
-            ticket = _new_ticket(clean, digest, now)
-            session.add(ticket)
-            session.flush()
-            instance = Instance(deployment_id=deployment.id, ticket_id=ticket.id, status="running",
-                                state="", created_at=now, updated_at=now)
-            session.add(instance)
-            session.flush()
+        with self.db.transaction() as conn:
+            if conn.scalar(select(Ticket.id).where(Ticket.ticket_no == clean["ticket_no"])) is not None:
+                return _same_ticket(conn, clean["ticket_no"], digest)
+            deployment = self.deployments.get(conn, latest_deployment_id(conn, TICKET_PROCESS))
             workflow = state.new_workflow(deployment.process)
-            start_data = self._start_data(clean)
-            _run(workflow, lambda: _start(workflow, start_data))
+            _run(workflow, lambda: _start(workflow, self._start_data(clean)))
+            steps = waiting_steps(workflow, deployment.process)
+            columns = {**_ticket_columns(clean), "intake_hash": digest, "created_at": now,
+                       **ticket_values(_current_data(workflow), "running", None, steps, now)}
+            ticket_id = conn.scalar(insert(Ticket).values(columns).returning(Ticket.id))
+            instance = instances.insert_instance(conn, deployment.id, ticket_id, state.dump(workflow), now)
             public = {k: v for k, v in clean.items() if k not in PERSONAL_FIELDS}
-            entries = [AuditEntry("ticket.received", actor.name, ticket.id, instance.id, None, _jsonable(public)),
-                       AuditEntry("instance.started", actor.name, ticket.id, instance.id, None,
+            entries = [AuditEntry("ticket.received", actor.name, ticket_id, instance.id, None, _jsonable(public)),
+                       AuditEntry("instance.started", actor.name, ticket_id, instance.id, None,
                                   {"process_id": deployment.process.process_id, "deployment_id": deployment.id})]
-            self._persist(session, instance, workflow, deployment, actor, now, entries, None)
+            entries += write_tasks(conn, instance, {}, steps, now, actor.name, None)
+            _finish_audit(conn, instance, entries, now)
         self.workflows.put(instance.id, instance.version, workflow)
-        return IntakeResult(ticket.id, ticket.ticket_no, instance.id, True)
-
-    def _existing_ticket(self, ticket_no: str, digest: str) -> IntakeResult:
-        with self.db.read() as session:
-            existing = session.scalar(select(Ticket).where(Ticket.ticket_no == ticket_no))
-            return _same_ticket(session, existing, digest)
+        return IntakeResult(ticket_id, clean["ticket_no"], instance.id, True)
 
     def _start_data(self, clean: dict[str, Any]) -> dict[str, Any]:
         rules = self.rules.at(clean["received_at"].date())
@@ -245,14 +242,6 @@ class Engine:
         data.update(received_at=clean["received_at"].isoformat(), max_extensions=rules["max_extensions"],
                     extension_count=0, extension_days_total=0, reopen_count=0)
         return data
-
-    def _open_task(self, task_id: str, actor: Actor) -> TaskRecord:
-        with self.db.read() as session:
-            row = session.get(TaskRecord, task_id)
-            _check_task_access(row, task_id, actor)
-            if row.kind != "user":
-                raise Conflict(f"任务 {row.title} 等待外部消息，不能直接办理")
-            return row
 
 
 def _run(workflow: BpmnWorkflow, step: Callable[[], Any]) -> Any:
@@ -264,6 +253,12 @@ def _run(workflow: BpmnWorkflow, step: Callable[[], Any]) -> Any:
     except SpiffWorkflowException as exc:
         where = getattr(getattr(exc, "task_spec", None), "bpmn_name", None) or getattr(exc, "task_spec", "")
         raise WorkflowFailed(f"流程执行出错（{where}）：{exc}") from exc
+
+
+def _finish_audit(conn: Connection, instance: InstanceHead, entries: list[AuditEntry], now: datetime) -> None:
+    for entry in entries:
+        entry.ticket_id = entry.ticket_id or instance.ticket_id
+    audit.append(conn, entries, now)
 
 
 def _start(workflow: BpmnWorkflow, data: dict[str, Any]) -> None:
@@ -278,18 +273,7 @@ def _validated(form: FormDefinition, data: Any) -> dict[str, Any]:
         raise InvalidData(f"{form.title}：提交的数据有误", exc.errors) from exc
 
 
-def _check_instance(instance: Instance | None, instance_id: int, expected_version: int | None) -> None:
-    if instance is None:
-        raise NotFound(f"流程实例 {instance_id} 不存在")
-    if expected_version is not None and expected_version != instance.version:
-        raise Conflict(f"工单已被他人更新（版本 {instance.version}，提交的是 {expected_version}），请刷新后重试")
-    if instance.status != "running":
-        raise Conflict("流程已结束，不能再操作")
-
-
-def _check_task_access(row: TaskRecord | None, task_id: str, actor: Actor) -> None:
-    if row is None:
-        raise NotFound(f"任务 {task_id} 不存在")
+def _check_task_access(row: TaskRecord, actor: Actor) -> None:
     if row.state != OPEN:
         raise Conflict(f"任务 {row.title} 已经结束")
     if not actor.can_act_as(row.role):
@@ -324,14 +308,14 @@ def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
     return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in data.items()}
 
 
-def _same_ticket(session: Session, ticket: Ticket, digest: str) -> IntakeResult:
-    if ticket.intake_hash != digest:
-        raise DuplicateTicket(f"工单编号 {ticket.ticket_no} 已存在且内容不同，不能重复登记")
-    instance_id = session.scalar(select(Instance.id).where(Instance.ticket_id == ticket.id))
-    return IntakeResult(ticket.id, ticket.ticket_no, instance_id, False)
+def _same_ticket(conn: Connection, ticket_no: str, digest: str) -> IntakeResult:
+    ticket_id, stored_digest = conn.execute(
+        select(Ticket.id, Ticket.intake_hash).where(Ticket.ticket_no == ticket_no)).one()
+    if stored_digest != digest:
+        raise DuplicateTicket(f"工单编号 {ticket_no} 已存在且内容不同，不能重复登记")
+    instance_id = conn.scalar(select(Instance.id).where(Instance.ticket_id == ticket_id))
+    return IntakeResult(ticket_id, ticket_no, instance_id, False)
 
 
-def _new_ticket(clean: dict[str, Any], digest: str, now: datetime) -> Ticket:
-    fields = {k: v for k, v in clean.items() if k != "tags"}
-    return Ticket(**fields, tags=clean.get("tags") or [], intake_hash=digest, status="open",
-                  policy_tags=[], assist_units=[], created_at=now, updated_at=now)
+def _ticket_columns(clean: dict[str, Any]) -> dict[str, Any]:
+    return {**clean, "tags": clean.get("tags") or [], "policy_tags": [], "assist_units": []}

@@ -53,7 +53,7 @@ def stored_workflow(engine: Engine, instance_id: int) -> BpmnWorkflow:
     """The workflow as the database holds it, read back without the engine's cache."""
     with engine.db.read() as session:
         instance = session.get(Instance, instance_id)
-        return state.load(instance.state, engine.deployments.get(session, instance.deployment_id).process)
+        return state.load(instance.state, engine.deployments.get(session.connection(), instance.deployment_id).process)
 
 
 def ticket_row(engine: Engine, ticket_id: int) -> Ticket:

@@ -1,0 +1,81 @@
+"""Instance rows: the header a command checks and the versioned write of workflow state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, bindparam, insert, select, update
+
+from engine.errors import Conflict, NotFound
+from engine.models import Instance, TaskRecord
+
+_T = Instance.__table__
+_HEAD_COLUMNS = (_T.c.id, _T.c.deployment_id, _T.c.version, _T.c.status, _T.c.ticket_id)
+# Built once: the hot path should not rebuild and re-key statements on every command.
+_HEAD = select(*_HEAD_COLUMNS).where(_T.c.id == bindparam("b_id"))
+_STATE = select(_T.c.state).where(_T.c.id == bindparam("b_id"))
+_TASK_AND_HEAD = (select(TaskRecord.__table__, *_HEAD_COLUMNS[1:])
+                  .join(_T, _T.c.id == TaskRecord.__table__.c.instance_id)
+                  .where(TaskRecord.__table__.c.id == bindparam("b_id")))
+_SAVE = (update(_T).where(_T.c.id == bindparam("b_id"), _T.c.version == bindparam("b_version"))
+         .values(state=bindparam("b_state"), version=bindparam("b_new_version"), status=bindparam("b_status"),
+                 end_event=bindparam("b_end_event"), updated_at=bindparam("b_now")))
+
+
+@dataclass
+class InstanceHead:
+    """What a command needs of an instance before it decides to load the workflow."""
+
+    id: int
+    deployment_id: int
+    version: int
+    status: str
+    ticket_id: int | None
+
+    def check(self, expected_version: int | None) -> None:
+        if expected_version is not None and expected_version != self.version:
+            raise Conflict(f"工单已被他人更新（版本 {self.version}，提交的是 {expected_version}），请刷新后重试")
+        if self.status != "running":
+            raise Conflict("流程已结束，不能再操作")
+
+
+def head(conn: Connection, instance_id: int) -> InstanceHead:
+    row = conn.execute(_HEAD, {"b_id": instance_id}).first()
+    if row is None:
+        raise NotFound(f"流程实例 {instance_id} 不存在")
+    return InstanceHead(*row)
+
+
+def task_and_head(conn: Connection, task_id: str) -> tuple[TaskRecord, InstanceHead]:
+    """The task's projection row and its instance's header, in one query."""
+    row = conn.execute(_TASK_AND_HEAD, {"b_id": task_id}).first()
+    if row is None:
+        raise NotFound(f"任务 {task_id} 不存在")
+    task = TaskRecord(**{c.key: row._mapping[c] for c in TaskRecord.__table__.columns})
+    deployment_id, version, status, ticket_id = row[-4:]
+    return task, InstanceHead(task.instance_id, deployment_id, version, status, ticket_id)
+
+
+def stored_state(conn: Connection, instance_id: int) -> str:
+    return conn.scalar(_STATE, {"b_id": instance_id})
+
+
+def insert_instance(conn: Connection, deployment_id: int, ticket_id: int | None, state: str,
+                    now: datetime) -> InstanceHead:
+    instance_id = conn.scalar(insert(Instance).values(
+        deployment_id=deployment_id, ticket_id=ticket_id, status="running", version=1, state=state,
+        created_at=now, updated_at=now).returning(Instance.id))
+    return InstanceHead(instance_id, deployment_id, 1, "running", ticket_id)
+
+
+def save_state(conn: Connection, instance: InstanceHead, state: str, status: str, end_event: str | None,
+               now: datetime) -> None:
+    """The versioned write: it matches no row if anyone wrote since we read, and then nothing commits."""
+    done = conn.execute(_SAVE, {"b_id": instance.id, "b_version": instance.version, "b_state": state,
+                                "b_new_version": instance.version + 1, "b_status": status,
+                                "b_end_event": end_event, "b_now": now})
+    if done.rowcount != 1:
+        raise Conflict("工单已被他人更新，请刷新后重试")
+    instance.version += 1
+    instance.status = status
