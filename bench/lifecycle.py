@@ -28,16 +28,7 @@ from engine.models import TaskRecord
 from engine.privacy import Actor
 from engine.service import Engine
 from forms import validate
-from tests.helpers import (
-    APPROVE,
-    DISPATCH,
-    REGISTER,
-    REPLY,
-    SATISFIED,
-    SCREEN_OK,
-    VALID,
-    ticket_fields,
-)
+from tests.helpers import APPROVE, DISPATCH, REGISTER, REPLY, SATISFIED, SCREEN_OK, VALID, ticket_fields
 
 STEPS = (("verify", VALID), ("screen", SCREEN_OK), ("dispatch", DISPATCH), ("sign_for", {"accepted": True}),
          ("register", REGISTER), ("handle", REPLY), ("review", APPROVE), ("feedback", SATISFIED))

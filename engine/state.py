@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from collections import OrderedDict
 from threading import Lock
 from typing import Any
 from uuid import UUID
 
+import orjson
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.config import DEFAULT_CONFIG
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, TaskConverter, WorkflowConverter
+from SpiffWorkflow.task import Task
 
 from engine.bpmn import ParsedProcess
 from engine.scripting import restricted_script_engine
@@ -38,8 +39,38 @@ class _StateConverter(BpmnWorkflowConverter):
         return workflow
 
 
-_SERIALIZER = BpmnWorkflowSerializer(
-    BpmnWorkflowSerializer.configure({**DEFAULT_CONFIG, BpmnWorkflow: _StateConverter}))
+class _FlatDeltaTaskConverter(TaskConverter):
+    """Stores a task's data as top-level changes against its parent's, like Spiff's own converter.
+
+    Spiff restores a delta with `data.update(updates)`, so top-level keys are all it needs; comparing
+    top-level values here is much cheaper than Spiff's recursive diff and restores the same data.
+    """
+
+    def to_dict(self, task: Task) -> dict[str, Any]:
+        return super().to_dict(task) if task.parent is None else self._child_dict(task)
+
+    def _child_dict(self, task: Task) -> dict[str, Any]:
+        parent, data = task.parent.data, task.data
+        return {
+            "id": str(task.id),
+            "parent": str(task._parent),
+            "children": [str(child) for child in task._children],
+            "last_state_change": task.last_state_change,
+            "state": task.state,
+            "task_spec": task.task_spec.name,
+            "triggered": task.triggered,
+            "internal_data": self.registry.convert(task.internal_data),
+            "data": {},
+            "delta": {
+                "updates": {k: v for k, v in data.items() if k not in parent or parent[k] != v},
+                "deletions": [k for k in parent if k not in data],
+            },
+        }
+
+
+_SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(
+    {**DEFAULT_CONFIG, BpmnWorkflow: _StateConverter, Task: _FlatDeltaTaskConverter}))
+_ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME  # datetimes go through Spiff's typed conversion
 
 
 def new_workflow(process: ParsedProcess) -> BpmnWorkflow:
@@ -52,13 +83,25 @@ def dump(workflow: BpmnWorkflow) -> str:
     try:
         dct = _SERIALIZER.to_dict(workflow)
         dct[_SERIALIZER.VERSION_KEY] = _SERIALIZER.VERSION
-        return json.dumps(dct, cls=_SERIALIZER._encoder_cls, ensure_ascii=False, separators=(",", ":"))
+        return orjson.dumps(dct, default=_encode_other, option=_ORJSON_OPTIONS).decode("utf-8")
     finally:
         registry._encoder_mode = False
 
 
+def _encode_other(value: Any) -> Any:
+    """What orjson does not know: Spiff's typed values (datetime, timedelta), sets; callables drop out."""
+    typename = _SERIALIZER.registry.typenames.get(type(value))
+    if typename is not None:
+        return _SERIALIZER.registry.convert_to_dict[typename](value)
+    if isinstance(value, set):
+        return list(value)
+    if callable(value):
+        return None
+    raise TypeError(f"task data holds a {type(value).__name__}, which cannot be stored")
+
+
 def load(text: str, process: ParsedProcess) -> BpmnWorkflow:
-    dct = json.loads(text)
+    dct = orjson.loads(text)
     _SERIALIZER.migrate(dct)
     workflow = _SERIALIZER.registry.restore(dct, process=process)
     workflow.script_engine = _SCRIPT_ENGINE
