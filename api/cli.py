@@ -17,6 +17,7 @@ from engine import demo, queries
 from engine.errors import EngineError
 from engine.factory import open_engine, workflows_dir
 from engine.privacy import Actor
+from engine.roles import ROLES
 from engine.service import Engine
 
 
@@ -81,10 +82,62 @@ def deploy(engine: Engine, actor: Actor, path: Path) -> None:
 @_engine_command
 def demo_command(engine: Engine, actor: Actor) -> None:
     """Seed sample tickets at several stages (fictional callers)."""
+    _seed_demo(engine, actor)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--demo", is_flag=True, help="Create the database, deploy workflows/, add sample tickets and users.")
+@_engine_command
+def serve(engine: Engine, actor: Actor, host: str, port: int, demo: bool) -> None:
+    """Run the web app and JSON API (production: gunicorn 'api:create_app()')."""
+    from werkzeug.serving import run_simple
+
+    from api import create_app
+
+    if demo:
+        _seed_demo(engine, actor)
+    app = create_app(engine=engine)
+    click.echo(f"接诉即办工单系统：http://{host}:{port}/  （API 文档：/api/v1/docs）")
+    run_simple(host, port, app, threaded=True)
+
+
+def _seed_demo(engine: Engine, actor: Actor) -> None:
     engine.db.migrate()
     engine.deploy_dir(workflows_dir(), actor)
     created = demo.seed(engine, progress=lambda items: tqdm(items, desc="示例工单", unit="单"))
-    click.echo(f"新增示例工单 {created} 件")
+    users = demo.seed_users(engine)
+    click.echo(f"新增示例工单 {created} 件；示例账号 {'、'.join(u for u, _, _ in demo.DEMO_USERS)}，"
+               f"密码 {demo.DEMO_PASSWORD}" + ("" if users else "（已存在）"))
+
+
+@main.group()
+def user() -> None:
+    """Staff accounts."""
+
+
+@user.command("add")
+@click.argument("username")
+@click.option("--name", "display_name", required=True, help="Name shown in the pages.")
+@click.option("--role", "roles", multiple=True, required=True, type=click.Choice(sorted(ROLES)))
+@click.password_option()
+@_engine_command
+def user_add(engine: Engine, actor: Actor, username: str, display_name: str, roles: tuple[str, ...],
+             password: str) -> None:
+    """Add a user with a hashed password."""
+    engine.users.add(username, display_name, list(roles), password, actor)
+    click.echo(f"已添加用户 {username}（{'、'.join(ROLES[r] for r in roles)}）")
+
+
+@user.command("roles")
+@click.argument("username")
+@click.option("--role", "roles", multiple=True, required=True, type=click.Choice(sorted(ROLES)))
+@_engine_command
+def user_roles(engine: Engine, actor: Actor, username: str, roles: tuple[str, ...]) -> None:
+    """Replace a user's roles."""
+    engine.users.set_roles(username, list(roles), actor)
+    click.echo(f"已更新 {username} 的角色：{'、'.join(ROLES[r] for r in roles)}")
 
 
 @main.command()

@@ -83,6 +83,22 @@ DEMO_TICKETS: list[tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]] = [
 ]
 
 
+DEMO_PASSWORD = "jiesu-demo"  # noqa: S105 - printed for the demo; never used outside it
+DEMO_USERS = (("shouli", "受理员王丽", ["intake"]), ("paidan", "派单员张强", ["dispatcher"]),
+              ("chengban", "执法队刘建国", ["unit"]), ("liucheng", "流程管理员陈静", ["process_owner"]),
+              ("shenji", "审计员周明", ["auditor"]), ("admin", "系统管理员", ["admin"]))
+
+
+def seed_users(engine: Engine) -> list[str]:
+    """Create the demo accounts that do not exist yet; return their usernames."""
+    created = []
+    for username, name, roles in DEMO_USERS:
+        if engine.users.get(username) is None:
+            engine.users.add(username, name, roles, DEMO_PASSWORD, DEMO_ACTOR)
+            created.append(username)
+    return created
+
+
 def seed(engine: Engine, progress: Callable[[Iterable[Any]], Iterable[Any]] = iter) -> int:
     """Intake every demo ticket and drive it to its stage; return how many were new."""
     created = 0

@@ -144,3 +144,42 @@ class AuditEvent(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JsonData)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class User(Base):
+    """A member of staff: hashed password and the roles that decide what they see and do."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(50), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    roles: Mapped[list[str]] = mapped_column(JsonData)
+    active: Mapped[bool]
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ApiToken(Base):
+    """Bearer tokens for the JSON API; only a hash of the token is kept."""
+
+    __tablename__ = "api_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class LoginAttempt(Base):
+    """Recent login attempts, kept in the database so every node applies the same limit."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_user_at", "username", "at"),
+                      Index("ix_login_attempts_addr_at", "remote_addr", "at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(50))
+    remote_addr: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    success: Mapped[bool]

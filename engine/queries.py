@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from engine.errors import NotFound
-from engine.models import AuditEvent, Instance, TaskRecord, Ticket
+from engine.models import AuditEvent, Deployment, Instance, TaskRecord, Ticket
 from engine.privacy import mask_name, mask_phone
 from engine.projection import OPEN
 
@@ -92,3 +92,50 @@ def ticket_tasks(session: Session, ticket_id: int) -> list[dict[str, Any]]:
         # Steps opened by one command share a time; finished ones come first, as they happened first.
         .order_by(TaskRecord.created_at, TaskRecord.ended_at.is_(None), TaskRecord.ended_at, TaskRecord.bpmn_id))
     return [task_dict(row, None, version) for row, version in rows]
+
+
+SUMMARY_COLUMNS = ("id", "ticket_no", "source", "received_at", "address", "community", "category_l1", "request_type",
+                   "sla_level", "status", "current_step", "lead_unit", "content")
+
+
+@dataclass(frozen=True)
+class TicketFilter:
+    status: str | None = None
+    q: str | None = None
+    lead_unit: str | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+def search_tickets(session: Session, flt: TicketFilter) -> list[dict[str, Any]]:
+    """Newest first; the list carries no personal data, so it needs no masking or read audit."""
+    query = select(*(getattr(Ticket, c) for c in SUMMARY_COLUMNS))
+    if flt.status:
+        query = query.where(Ticket.status == flt.status)
+    if flt.lead_unit:
+        query = query.where(Ticket.lead_unit == flt.lead_unit)
+    if flt.q:
+        pattern = f"%{_escape_like(flt.q)}%"
+        query = query.where(or_(Ticket.ticket_no.like(pattern, escape="\\"), Ticket.address.like(pattern, escape="\\"),
+                                Ticket.content.like(pattern, escape="\\")))
+    query = query.order_by(Ticket.received_at.desc(), Ticket.id.desc()).limit(flt.limit).offset(flt.offset)
+    return [dict(row._mapping) for row in session.execute(query)]
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def deployments(session: Session) -> list[dict[str, Any]]:
+    columns = (Deployment.id, Deployment.process_id, Deployment.version, Deployment.content_hash, Deployment.filename,
+               Deployment.deployed_at, Deployment.deployed_by)
+    query = select(*columns).order_by(Deployment.process_id, Deployment.version.desc())
+    return [dict(row._mapping) for row in session.execute(query)]
+
+
+def instance_deployment(session: Session, instance_id: int) -> int:
+    return session.scalar(select(Instance.deployment_id).where(Instance.id == instance_id))
+
+
+def deployment_xml(session: Session, deployment_id: int) -> str:
+    return session.scalar(select(Deployment.bpmn_xml).where(Deployment.id == deployment_id))

@@ -30,6 +30,7 @@ from engine.models import Instance, TaskRecord, Ticket
 from engine.privacy import PERSONAL_FIELDS, Actor, sees_personal_data
 from engine.projection import OPEN, Steps, end_event, ticket_values, update_ticket, waiting_steps, write_tasks
 from engine.rules import Rules
+from engine.users import Users
 from forms import FormDefinition, FormRegistry, FormValidationError, validate
 
 TICKET_PROCESS = "ticket"
@@ -70,6 +71,7 @@ class Engine:
         self.clock = clock
         self.deployments = DeploymentCache()
         self.workflows = state.WorkflowCache()
+        self.users = Users(db, self.rules, clock)
 
     # -- deployments ---------------------------------------------------------------------------
 
@@ -172,6 +174,18 @@ class Engine:
         if unmasked and (ticket.caller_name or ticket.caller_phone):
             self._record_read(reader, ticket.id, [f for f in PERSONAL_FIELDS if getattr(ticket, f)])
         return view
+
+    def view_task(self, task_id: str, reader: Actor) -> dict[str, Any]:
+        """A task with its form definition (as deployed) and its ticket, for a person of its role."""
+        with self.db.read() as session:
+            task = queries.find_task(session, task_id)
+            if not reader.can_act_as(task["role"]):
+                raise Forbidden(f"任务 {task['title']} 不属于您的角色")
+            deployment_id = queries.instance_deployment(session, task["instance_id"])
+            form = self.deployments.get(session.connection(), deployment_id).forms.get(task["form_key"])
+        task["form"] = form.to_dict() if form else None
+        task["ticket"] = self.view_ticket(task["ticket_no"], reader) if task["ticket_no"] else None
+        return task
 
     def _record_read(self, reader: Actor, ticket_id: int, fields: list[str]) -> None:
         now = self.clock()
