@@ -34,7 +34,8 @@ DEFAULTS: dict[str, Any] = {
 
 def create_app(config: dict[str, Any] | None = None, engine: Engine | None = None) -> Flask:
     """The app factory: one engine per process, blueprints per area, configuration from the environment."""
-    app = Flask(__name__, static_folder=None, instance_path=str(Path(os.environ.get("JIESU_INSTANCE_DIR", "instance")).resolve()))
+    instance = Path(os.environ.get("JIESU_INSTANCE_DIR", "instance")).resolve()
+    app = Flask(__name__, static_folder=None, instance_path=str(instance))
     app.config.update(DEFAULTS)
     app.config["SECRET_KEY"] = os.environ.get("JIESU_SECRET_KEY") or _instance_secret(Path(app.instance_path))
     app.config.update(config or {})

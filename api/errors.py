@@ -56,7 +56,10 @@ def _validation_messages(exc: HTTPException) -> dict[str, Any]:
     messages = (getattr(exc, "data", None) or {}).get("messages", {})
     merged: dict[str, Any] = {}
     for location in messages.values():  # flask-smorest groups them by json / query / files
-        merged.update(location)
+        if isinstance(location, dict):
+            merged.update(location)
+        else:  # the body as a whole: not JSON, or not an object
+            merged["_schema"] = ["请求体格式不正确，应为 JSON 对象。"]
     return merged
 
 

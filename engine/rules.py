@@ -34,8 +34,9 @@ class Rules:
         return cls(entries)
 
     def at(self, day: date) -> dict[str, Any]:
-        merged: dict[str, Any] = {}
-        for entry in self.entries:
+        # The first entry is the baseline: it also answers for days before its own date.
+        merged: dict[str, Any] = dict(self.entries[0].values)
+        for entry in self.entries[1:]:
             if entry.effective <= day:
                 merged = _deep_merge(merged, entry.values)
         return merged

@@ -6,7 +6,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -90,6 +90,8 @@ class Engine:
     def intake(self, fields: dict[str, Any], actor: Actor) -> IntakeResult:
         """Receive a ticket; the same number with the same content returns the existing ticket."""
         clean = _validated(self.forms.get("intake"), fields)
+        if clean["received_at"] > self.clock() + timedelta(minutes=10):
+            raise InvalidData("来电时间不能晚于当前时间", {"received_at": ["来电时间不能晚于当前时间。"]})
         digest = _intake_hash(clean)
         try:
             return self._intake(clean, digest, actor)

@@ -20,6 +20,28 @@ MESSAGES = {
     "invalid": "格式不正确。",
     "unknown": "不是此表单的字段。",
 }
+SCHEMA_MESSAGES = {"unknown": MESSAGES["unknown"], "type": "请求体格式不正确，应为 JSON 对象。"}
+
+
+class ChineseSchema(Schema):
+    """A schema whose every message is in Chinese, for forms and for the JSON API alike."""
+
+    error_messages = SCHEMA_MESSAGES
+
+    def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
+        field_obj.error_messages = {**field_obj.error_messages, **MESSAGES}
+
+
+def length(max_length: int, min_length: int | None = None) -> mv.Validator:
+    return mv.Length(min=min_length, max=max_length, error=f"长度应在 {min_length or 0} 到 {max_length} 之间。")
+
+
+def value_range(low: int, high: int) -> mv.Validator:
+    return mv.Range(min=low, max=high, error=f"必须在 {low} 到 {high} 之间。")
+
+
+def one_of(choices: tuple[str, ...] | list[str]) -> mv.Validator:
+    return mv.OneOf(choices, error="不是允许的选项。")
 
 
 class FormValidationError(ValueError):
@@ -49,10 +71,7 @@ def schema_for(form: FormDefinition) -> Schema:
     attrs: dict[str, Any] = {name: _field(f) for name, f in ((f.name, f) for f in form.fields)}
     attrs["Meta"] = type("Meta", (), {"unknown": RAISE})
     attrs["_check_required_if"] = _required_if_validator(form)
-    schema_cls = type(f"{form.key.title()}FormSchema", (Schema,), attrs)
-    schema = schema_cls()
-    schema.error_messages = {**schema.error_messages, "unknown": MESSAGES["unknown"]}
-    return schema
+    return type(f"{form.key.title()}FormSchema", (ChineseSchema,), attrs)()
 
 
 def _field(f: FieldDefinition) -> fields.Field:
@@ -70,6 +89,8 @@ def _length(f: FieldDefinition) -> list[mv.Validator]:
 
 def _string(f: FieldDefinition, common: dict[str, Any]) -> fields.Field:
     checks = _length(f)
+    if f.required:
+        checks.append(mv.Length(min=1, error=MESSAGES["required"]))
     if f.pattern:
         checks.append(mv.Regexp(f.pattern, error="格式不正确。"))
     return fields.String(validate=checks, **common)
@@ -81,17 +102,15 @@ def _boolean(f: FieldDefinition, common: dict[str, Any]) -> fields.Field:
 
 
 def _integer(f: FieldDefinition, common: dict[str, Any]) -> fields.Field:
-    rng = mv.Range(min=f.min, max=f.max, error=f"必须在 {f.min} 到 {f.max} 之间。")
-    return fields.Integer(strict=False, validate=[rng], **common)
+    return fields.Integer(strict=False, validate=[value_range(f.min, f.max)], **common)
 
 
 def _choice(f: FieldDefinition, common: dict[str, Any]) -> fields.Field:
-    one_of = mv.OneOf(f.choice_values, error="不是允许的选项。")
-    return fields.String(validate=[one_of], **common)
+    return fields.String(validate=[one_of(f.choice_values)], **common)
 
 
 def _multichoice(f: FieldDefinition, common: dict[str, Any]) -> fields.Field:
-    item = fields.String(validate=[mv.OneOf(f.choice_values, error="不是允许的选项。")])
+    item = fields.String(validate=[one_of(f.choice_values)])
     return fields.List(item, **common)
 
 
@@ -131,10 +150,12 @@ _BUILDERS = {
 def _required_if_validator(form: FormDefinition):
     conditional = [f for f in form.fields if f.required_if]
 
-    @validates_schema(skip_on_field_errors=True)
-    def check(self, data: dict[str, Any], **_: Any) -> None:
+    @validates_schema(skip_on_field_errors=False, pass_original=True)  # report every missing field at once
+    def check(self, data: dict[str, Any], original: Any, **_: Any) -> None:
+        # Blank in what was sent, not in what loaded: a field that failed its own check is not "missing".
+        sent = original if isinstance(original, dict) else {}
         missing = {f.name: [MESSAGES["required"]] for f in conditional
-                   if _applies(f.required_if, data) and _blank(data.get(f.name))}
+                   if _applies(f.required_if, data) and _blank(sent.get(f.name))}
         if missing:
             raise ValidationError(missing)
 

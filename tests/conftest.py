@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -15,7 +14,7 @@ from engine.models import Base
 from engine.privacy import Actor
 from engine.service import Engine
 
-DATA = Path(__file__).parent / "data"
+pytest_plugins = ["tests.web_fixtures"]
 ADMIN = Actor("管理员甲", frozenset({"admin"}))
 INTAKE = Actor("受理员王", frozenset({"intake"}))
 DISPATCHER = Actor("派单员李", frozenset({"dispatcher"}))

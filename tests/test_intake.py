@@ -69,3 +69,16 @@ def test_personal_data_stays_out_of_the_audit_trail(engine):
     receive(engine)
     for row in audit_rows(engine):
         assert "13800138000" not in str(row.data) and "张明" not in str(row.data)
+
+
+def test_received_in_the_future_is_refused_and_old_tickets_use_the_baseline_rules(engine, clock):
+    with pytest.raises(InvalidData) as err:
+        receive(engine, "F-1", received_at=(clock.now.replace(year=2027)).isoformat())
+    assert err.value.field_errors == {"received_at": ["来电时间不能晚于当前时间。"]}
+    assert receive(engine, "OLD-1", received_at="2001-05-01T09:00:00+08:00").created
+
+
+def test_blank_required_text_is_missing(engine):
+    with pytest.raises(InvalidData) as err:
+        receive(engine, "B-1", address="", content="")
+    assert err.value.field_errors == {"address": ["此项为必填项。"], "content": ["此项为必填项。"]}

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields
 
 from forms import FormRegistry
-from forms.validation import schema_for
+from forms.validation import ChineseSchema as Schema
+from forms.validation import length, one_of, schema_for, value_range
 
 # The intake body is the intake form itself: one definition serves the engine, the page and the spec.
 IntakeSchema = type(schema_for(FormRegistry.from_dir().get("intake")))
@@ -90,17 +91,17 @@ class TicketSchema(TicketSummarySchema):
 
 
 class TicketQuerySchema(Schema):
-    status = fields.String(validate=validate.OneOf(["open", "closed", "invalid", "returned", "cancelled"]))
-    q = fields.String(validate=validate.Length(max=100), metadata={"description": "ticket number, address or content"})
-    lead_unit = fields.String(validate=validate.Length(max=100))
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1_000_000))
+    status = fields.String(validate=one_of(["open", "closed", "invalid", "returned", "cancelled"]))
+    q = fields.String(validate=length(100), metadata={"description": "ticket number, address or content"})
+    lead_unit = fields.String(validate=length(100))
+    limit = fields.Integer(load_default=50, validate=value_range(1, 200))
+    offset = fields.Integer(load_default=0, validate=value_range(0, 1_000_000))
 
 
 class TaskQuerySchema(Schema):
     mine = fields.Boolean(load_default=False, metadata={"description": "only tasks I have claimed"})
-    role = fields.String(validate=validate.Length(max=30), metadata={"description": "one of my roles"})
-    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
+    role = fields.String(validate=length(30), metadata={"description": "one of my roles"})
+    limit = fields.Integer(load_default=100, validate=value_range(1, 500))
 
 
 class FormFieldSchema(Schema):
@@ -122,7 +123,7 @@ class FormSchema(Schema):
     key = fields.String()
     title = fields.String()
     description = fields.String()
-    fields_ = fields.List(fields.Nested(FormFieldSchema), data_key="fields")
+    fields_ = fields.List(fields.Nested(FormFieldSchema), data_key="fields", attribute="fields")
 
 
 class TaskDetailSchema(TaskSchema):
@@ -132,18 +133,18 @@ class TaskDetailSchema(TaskSchema):
 
 class CompleteSchema(Schema):
     data = fields.Dict(required=True, metadata={"description": "the task form's fields"})
-    version = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31),
+    version = fields.Integer(required=True, validate=value_range(1, 2**31),
                              metadata={"description": "the instance version you read; 409 if it changed"})
 
 
 class MessageSchema(Schema):
     payload = fields.Dict(required=True)
-    version = fields.Integer(validate=validate.Range(min=1, max=2**31))
+    version = fields.Integer(validate=value_range(1, 2**31))
 
 
 class CancelSchema(Schema):
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
-    version = fields.Integer(validate=validate.Range(min=1, max=2**31))
+    reason = fields.String(required=True, validate=length(500, 1))
+    version = fields.Integer(validate=value_range(1, 2**31))
 
 
 class CommandResultSchema(Schema):
@@ -176,8 +177,8 @@ class DeployFileSchema(Schema):
 
 
 class TokenRequestSchema(Schema):
-    username = fields.String(required=True, validate=validate.Length(min=1, max=50))
-    password = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    username = fields.String(required=True, validate=length(50, 1))
+    password = fields.String(required=True, validate=length(200, 1))
 
 
 class TokenSchema(Schema):
