@@ -86,11 +86,11 @@ def test_intake_page_registers_a_ticket(client, engine):
     _login(client, "shouli")
     page = client.get("/intake").get_data(as_text=True)
     reply = client.post("/intake", data={
-        "csrf_token": _csrf(page), "ticket_no": "WEB-5", "source": "app", "received_at": "2026-11-20T10:30",
+        "csrf_token": _csrf(page), "ticket_no": "WEB-5", "source": "app", "received_at": "2026-11-20T08:30",
         "address": "城南街道水关新村", "content": "路灯不亮", "tags": "照明\n夜间"})
     assert reply.status_code == 302 and reply.headers["Location"].endswith("/tickets/WEB-5")
     shown = client.get("/tickets/WEB-5").get_data(as_text=True)
-    assert "路灯不亮" in shown and "2026-11-20 10:30" in shown
+    assert "路灯不亮" in shown and "2026-11-20 08:30" in shown
     assert [r.event for r in audit_rows(engine) if r.ticket_id][:2] == ["ticket.received", "instance.started"]
 
 
