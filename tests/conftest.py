@@ -7,8 +7,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import text
 
+from api.cli import main
 from engine.db import Database
 from engine.factory import workflows_dir
 from engine.models import Base
@@ -78,3 +80,14 @@ def engine(db: Database, clock: FakeClock) -> Engine:
     eng = Engine(db, clock=clock)
     eng.deploy_dir(workflows_dir(), ADMIN)
     return eng
+
+
+@pytest.fixture
+def run(db, database_url):
+    """Run the jiesu command line in-process against the test database."""
+    runner = CliRunner()
+
+    def invoke(*args: str, stdin: str | None = None):
+        return runner.invoke(main, list(args), input=stdin, env={"JIESU_DATABASE_URL": database_url})
+
+    return invoke
