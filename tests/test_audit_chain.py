@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import delete, select, update
+from sqlalchemy.exc import DBAPIError
 
 from engine import audit
 from engine.audit import AuditEntry
@@ -14,7 +15,7 @@ from engine.audit_verify import verify_chain
 from engine.db import Database
 from engine.models import AuditEvent
 from engine.service import Engine
-from tests.conftest import ADMIN, INTAKE, FakeClock
+from tests.conftest import ADMIN, INTAKE, FakeClock, unguarded_audit
 from tests.helpers import VALID, audit_rows, do, finish, receive, to_handling
 
 _AUDIT = AuditEvent.__table__
@@ -62,6 +63,14 @@ def test_time_given_in_another_zone_is_hashed_as_stored(engine):
     assert audit_rows(engine)[-1].at == datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
 
 
+@pytest.mark.parametrize("statement", [update(_AUDIT).values(actor="某人"), delete(_AUDIT)])
+def test_the_database_refuses_to_change_or_delete_audit_rows(engine, statement):
+    before = [(r.id, r.hash) for r in audit_rows(engine)]
+    with pytest.raises(DBAPIError, match="append-only"), engine.db.transaction() as conn:
+        conn.execute(statement)
+    assert [(r.id, r.hash) for r in audit_rows(engine)] == before
+
+
 @pytest.fixture
 def trail(engine, clock):
     _mixed_run(engine, clock, 3)
@@ -70,7 +79,7 @@ def trail(engine, clock):
 
 def test_edited_row_is_named(engine, trail):
     target = trail[10]
-    with engine.db.engine.begin() as conn:
+    with engine.db.engine.begin() as conn, unguarded_audit(conn):
         conn.execute(update(_AUDIT).where(_AUDIT.c.id == target).values(actor="某人"))
     report = _verify(engine)
     assert report.broken_id == target and "被修改" in report.problem
@@ -79,7 +88,7 @@ def test_edited_row_is_named(engine, trail):
 
 def test_edited_row_with_recomputed_hash_breaks_the_next_link(engine, trail):
     target = trail[10]
-    with engine.db.engine.begin() as conn:
+    with engine.db.engine.begin() as conn, unguarded_audit(conn):
         row = conn.execute(select(_AUDIT).where(_AUDIT.c.id == target)).one()
         forged = AuditEntry(row.event, "某人", row.ticket_id, row.instance_id, row.task_id, row.data)
         conn.execute(update(_AUDIT).where(_AUDIT.c.id == target)
@@ -90,7 +99,7 @@ def test_edited_row_with_recomputed_hash_breaks_the_next_link(engine, trail):
 
 @pytest.mark.parametrize("position", [0, 5, 13])
 def test_deleted_row_is_found_at_the_row_after_it(engine, trail, position):
-    with engine.db.engine.begin() as conn:
+    with engine.db.engine.begin() as conn, unguarded_audit(conn):
         conn.execute(delete(_AUDIT).where(_AUDIT.c.id == trail[position]))
     report = _verify(engine)
     assert report.broken_id == trail[position + 1] and "删除" in report.problem
@@ -98,7 +107,7 @@ def test_deleted_row_is_found_at_the_row_after_it(engine, trail, position):
 
 def test_swapped_rows_are_found(engine, trail):
     first, second = trail[6], trail[8]
-    with engine.db.engine.begin() as conn:
+    with engine.db.engine.begin() as conn, unguarded_audit(conn):
         rows = {r.id: r._asdict() for r in conn.execute(select(_AUDIT).where(_AUDIT.c.id.in_([first, second])))}
         # Through a placeholder: the hash column is unique.
         conn.execute(update(_AUDIT).where(_AUDIT.c.id == first).values(hash="x"))
