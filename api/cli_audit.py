@@ -17,7 +17,7 @@ from api.cli import _engine_command
 from engine import audit_query, handover
 from engine.audit_export import export_audit
 from engine.audit_query import AuditFilter
-from engine.audit_verify import expected_rows, verify_chain
+from engine.audit_verify import expected_rows, verify_trail
 from engine.factory import attachments_dir
 from engine.localtime import parse_staff_time, staff_text
 from engine.privacy import Actor
@@ -68,16 +68,31 @@ def audit_group() -> None:
     """Audit trail: verify the hash chain, query, export."""
 
 
+def _anchor_option(_ctx: click.Context, _param: click.Parameter, value: str | None) -> tuple[int, str] | None:
+    if value is None:
+        return None
+    row_id, _, digest = value.partition(":")
+    if not row_id.isdigit() or len(digest) != 64:
+        raise click.BadParameter("格式应为 记录编号:哈希，即上次校验输出的最后一条")
+    return int(row_id), digest
+
+
 @audit_group.command("verify")
+@click.option("--expect", "anchor", callback=_anchor_option, default=None,
+              help="ID:HASH printed by an earlier check; it must still be in the chain (detects a cut-off end).")
 @_engine_command
-def verify(engine: Engine, actor: Actor) -> None:
+def verify(engine: Engine, actor: Actor, anchor: tuple[int, str] | None) -> None:
     """Check the whole hash chain; name the first broken row."""
-    with engine.db.engine.connect() as conn, tqdm(total=expected_rows(conn), desc="校验审计链", unit="行") as bar:
-        report = verify_chain(conn, progress=bar.update)
+    with engine.db.engine.connect() as conn:
+        total = expected_rows(conn)
+    with tqdm(total=total, desc="校验审计链", unit="行") as bar:
+        report = verify_trail(engine, actor, anchor, progress=bar.update)
     if not report.ok:
         click.echo(f"审计链已损坏：{report.problem}（此前 {report.checked} 条完好）", err=True)
         sys.exit(1)
-    click.echo(f"审计链完好：共 {report.checked} 条，最后一条第 {report.head_id} 条，哈希 {report.head_hash}")
+    click.echo(f"审计链完好：共 {report.checked} 条")
+    if report.head_id is not None:
+        click.echo(f"请留存最后一条，下次校验时核对：--expect {report.head_id}:{report.head_hash}")
 
 
 @audit_group.command("query")

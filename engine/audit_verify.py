@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, func, select
 
 from engine.audit import GENESIS_HASH, row_hash
+from engine.audit_query import check_reader
 from engine.models import AuditEvent
+from engine.privacy import Actor
+
+if TYPE_CHECKING:
+    from engine.service import Engine
 
 _AUDIT = AuditEvent.__table__
 _BATCH = 5000
@@ -51,6 +57,33 @@ def verify_chain(conn: Connection, progress: Callable[[int], None] | None = None
             progress(len(rows))
         if len(rows) < batch:
             return ChainReport(checked, prev_id, prev_hash)
+
+
+def verify_trail(engine: Engine, reader: Actor, anchor: tuple[int, str] | None = None,
+                 progress: Callable[[int], None] | None = None) -> ChainReport:
+    """The whole check for an auditor; `anchor` is a (row id, hash) recorded earlier that must still hold."""
+    check_reader(engine, reader)
+    with engine.db.engine.connect() as conn:
+        report = verify_chain(conn, progress)
+        if report.ok and anchor is not None:
+            problem = anchor_problem(conn, *anchor)
+            if problem:
+                return ChainReport(report.checked, report.head_id, report.head_hash, anchor[0], problem)
+        return report
+
+
+def anchor_problem(conn: Connection, row_id: int, expected_hash: str) -> str | None:
+    """Whether a row recorded earlier (e.g. a head hash printed by a previous check) is still there.
+
+    With the chain intact up to the end, this row being unchanged proves nothing before it changed;
+    its absence shows the end of the trail was cut off.
+    """
+    found = conn.scalar(select(_AUDIT.c.hash).where(_AUDIT.c.id == row_id))
+    if found is None:
+        return f"之前记录的第 {row_id} 条已不存在：审计链末尾被截掉了"
+    if found != expected_hash:
+        return f"第 {row_id} 条的哈希与之前记录的不同：该条及其之前的记录被改写过"
+    return None
 
 
 def expected_rows(conn: Connection) -> int:

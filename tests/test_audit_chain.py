@@ -11,8 +11,9 @@ from sqlalchemy.exc import DBAPIError
 
 from engine import audit
 from engine.audit import AuditEntry
-from engine.audit_verify import verify_chain
+from engine.audit_verify import verify_chain, verify_trail
 from engine.db import Database
+from engine.errors import Forbidden
 from engine.models import AuditEvent
 from engine.service import Engine
 from tests.conftest import ADMIN, INTAKE, FakeClock, unguarded_audit
@@ -21,7 +22,7 @@ from tests.helpers import VALID, audit_rows, do, finish, receive, to_handling
 _AUDIT = AuditEvent.__table__
 
 
-def _verify(engine: Engine, batch: int = 7):
+def verify_chain_of(engine: Engine, batch: int = 7):
     with engine.db.engine.connect() as conn:
         return verify_chain(conn, batch=batch)
 
@@ -43,7 +44,7 @@ def _mixed_run(engine: Engine, clock: FakeClock, tickets: int) -> None:
 def test_chain_verifies_after_a_long_mixed_run_in_small_batches(engine, clock):
     _mixed_run(engine, clock, 12)
     rows = audit_rows(engine)
-    report = _verify(engine)
+    report = verify_chain_of(engine)
     assert report.ok and report.problem is None
     assert report.checked == len(rows) > 100
     assert (report.head_id, report.head_hash) == (rows[-1].id, rows[-1].hash)
@@ -59,7 +60,7 @@ def test_time_given_in_another_zone_is_hashed_as_stored(engine):
     beijing = timezone(timedelta(hours=8))
     with engine.db.transaction() as conn:
         audit.append(conn, [AuditEntry("login.succeeded", "受理员王")], datetime(2026, 11, 20, 9, 0, tzinfo=beijing))
-    assert _verify(engine).ok
+    assert verify_chain_of(engine).ok
     assert audit_rows(engine)[-1].at == datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
 
 
@@ -81,7 +82,7 @@ def test_edited_row_is_named(engine, trail):
     target = trail[10]
     with engine.db.engine.begin() as conn, unguarded_audit(conn):
         conn.execute(update(_AUDIT).where(_AUDIT.c.id == target).values(actor="某人"))
-    report = _verify(engine)
+    report = verify_chain_of(engine)
     assert report.broken_id == target and "被修改" in report.problem
     assert report.checked == 10 and report.head_id == trail[9]
 
@@ -93,7 +94,7 @@ def test_edited_row_with_recomputed_hash_breaks_the_next_link(engine, trail):
         forged = AuditEntry(row.event, "某人", row.ticket_id, row.instance_id, row.task_id, row.data)
         conn.execute(update(_AUDIT).where(_AUDIT.c.id == target)
                      .values(actor="某人", hash=audit.row_hash(row.prev_hash, row.at, forged)))
-    report = _verify(engine)
+    report = verify_chain_of(engine)
     assert report.broken_id == trail[11] and f"第 {target} 条" in report.problem
 
 
@@ -101,7 +102,7 @@ def test_edited_row_with_recomputed_hash_breaks_the_next_link(engine, trail):
 def test_deleted_row_is_found_at_the_row_after_it(engine, trail, position):
     with engine.db.engine.begin() as conn, unguarded_audit(conn):
         conn.execute(delete(_AUDIT).where(_AUDIT.c.id == trail[position]))
-    report = _verify(engine)
+    report = verify_chain_of(engine)
     assert report.broken_id == trail[position + 1] and "删除" in report.problem
 
 
@@ -114,7 +115,7 @@ def test_swapped_rows_are_found(engine, trail):
         for target, source in ((second, first), (first, second)):
             values = {k: v for k, v in rows[source].items() if k != "id"}
             conn.execute(update(_AUDIT).where(_AUDIT.c.id == target).values(values))
-    report = _verify(engine)
+    report = verify_chain_of(engine)
     assert report.broken_id == first and "调换" in report.problem
 
 
@@ -143,7 +144,25 @@ def test_concurrent_writers_each_with_their_own_engine_keep_one_chain(engine, da
     for thread in threads:
         thread.join()
     assert errors == []
-    report = _verify(engine)
+    report = verify_chain_of(engine)
     rows = audit_rows(engine)
     received = [r for r in rows if r.event == "ticket.received"]
     assert report.ok and report.checked == len(rows) and len(received) == writers * tickets_each
+
+
+def test_a_cut_off_end_is_found_against_a_recorded_head(engine, trail):
+    report = verify_trail(engine, ADMIN)
+    anchor = (report.head_id, report.head_hash)
+    assert verify_trail(engine, ADMIN, anchor).ok
+    with engine.db.engine.begin() as conn, unguarded_audit(conn):
+        conn.execute(delete(_AUDIT).where(_AUDIT.c.id >= trail[-3]))
+    assert verify_chain_of(engine).ok  # a shorter chain is still a valid chain...
+    cut = verify_trail(engine, ADMIN, anchor)
+    assert cut.broken_id == trail[-1] and "末尾被截掉" in cut.problem  # ...but not the one recorded
+    changed = verify_trail(engine, ADMIN, (trail[0], "0" * 64))
+    assert changed.broken_id == trail[0] and "被改写" in changed.problem
+
+
+def test_only_audit_rolesverify_chain_of(engine):
+    with pytest.raises(Forbidden):
+        verify_trail(engine, INTAKE)

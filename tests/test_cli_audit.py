@@ -24,6 +24,9 @@ def seeded(run, database_url):
 def test_verify_reports_a_sound_chain_and_names_the_edited_row(run, seeded):
     sound = run("audit", "verify")
     assert sound.exit_code == 0 and "审计链完好" in sound.output
+    anchor = re.search(r"--expect (\d+:[0-9a-f]{64})", sound.output).group(1)
+    assert run("audit", "verify", "--expect", anchor).exit_code == 0
+    assert "格式应为" in run("audit", "verify", "--expect", "12").output
     with seeded.engine.begin() as conn, unguarded_audit(conn):
         ids = conn.scalars(select(AuditEvent.id).order_by(AuditEvent.id)).all()
         conn.execute(update(AuditEvent).where(AuditEvent.id == ids[20]).values(event="task.forged"))
