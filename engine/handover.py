@@ -105,12 +105,12 @@ def purge_personal_data(engine: Engine, actor: Actor, folder: Path, bars: Bars |
     was exported, the export is not in the audit trail, or tickets changed after it.
     """
     _require_admin(actor, "清除个人信息")
-    manifest_sha = _check_export_files(folder)
+    manifest, manifest_sha = _check_export_files(folder)
     now = engine.clock()
     with engine.db.transaction() as conn:
         audit.lock_chain(conn)  # no command commits a change between the checks and the purge
         export_row = _export_record(conn, manifest_sha)
-        _check_no_changes_since(conn, export_row)
+        _check_no_changes_since(conn, (manifest["audit_head"] or {}).get("id", 0))
         purged = _purge_tickets(conn, bars or _no_bars)
         entry = AuditEntry("personal_data.purged", actor.name, data={
             "tickets": purged, "fields": list(PERSONAL_FIELDS), "manifest_sha256": manifest_sha,
@@ -190,19 +190,21 @@ def _record(engine: Engine, entry: AuditEntry) -> None:
 
 # -- purge -------------------------------------------------------------------------------------------
 
-def _check_export_files(folder: Path) -> str:
+def _check_export_files(folder: Path) -> tuple[dict[str, Any], str]:
+    """The manifest and its SHA-256, once every file it lists is there unchanged."""
     manifest_path = folder / MANIFEST
     if not manifest_path.is_file():
         raise Conflict(f"{folder} 中没有导出清单 {MANIFEST}：请先执行全量导出（jiesu export-all）")
     try:
-        files = json.loads(manifest_path.read_text(encoding="utf-8"))["files"]
-    except (ValueError, KeyError) as exc:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        files = manifest["files"].items()
+    except (ValueError, KeyError, AttributeError) as exc:
         raise Conflict(f"导出清单 {manifest_path} 无法读取：{exc}") from exc
-    for name, entry in files.items():
+    for name, entry in files:
         path = folder / name
         if not path.is_file() or _digest(path)["sha256"] != entry["sha256"]:
             raise Conflict(f"导出文件 {name} 缺失或与清单不符，导出不完整，不能清除个人信息")
-    return _digest(manifest_path)["sha256"]
+    return manifest, _digest(manifest_path)["sha256"]
 
 
 def _export_record(conn: Connection, manifest_sha: str) -> int:
@@ -215,9 +217,13 @@ def _export_record(conn: Connection, manifest_sha: str) -> int:
     return found
 
 
-def _check_no_changes_since(conn: Connection, export_row: int) -> None:
+def _check_no_changes_since(conn: Connection, snapshot_head: int) -> None:
+    """Refuse when a ticket changed after the export's snapshot, even while the export was being written.
+
+    Appends are serialised until commit, so exactly the rows above the snapshot's last id came later.
+    """
     first_change = conn.scalar(select(func.min(_AUDIT.c.id)).where(
-        _AUDIT.c.id > export_row, _AUDIT.c.ticket_id.is_not(None), _AUDIT.c.event.not_in(_READ_EVENTS)))
+        _AUDIT.c.id > snapshot_head, _AUDIT.c.ticket_id.is_not(None), _AUDIT.c.event.not_in(_READ_EVENTS)))
     if first_change is not None:
         raise Conflict(f"导出之后工单又有变动（审计记录第 {first_change} 条起），请重新导出后再清除个人信息")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import func, select
@@ -157,3 +158,16 @@ def test_intake_of_a_purged_ticket_number_is_refused(engine, worked, tmp_path):
         assert conn.scalar(select(func.count()).select_from(Ticket)) == 3
     with pytest.raises(DuplicateTicket):
         receive(engine, "H-1")
+
+
+def test_purge_refuses_an_export_that_missed_a_change_made_while_it_ran(engine, worked, tmp_path):
+    @contextmanager
+    def busy_colleague(label: str, _total: int):
+        if label == "tickets.csv":  # another person works on a ticket while the export reads the snapshot
+            do(engine, worked[2].instance_id, "verify", VALID)
+        yield lambda _n: None
+
+    export_all(engine, ADMIN, tmp_path / "out", bars=busy_colleague)
+    exported = {t["ticket_no"]: t["current_step"] for t in _csv(tmp_path / "out" / "tickets.csv")}
+    assert (exported["H-3"], ticket_row(engine, worked[2].ticket_id).current_step) == ("核实", "甄别")
+    _refused(engine, tmp_path / "out", "导出之后工单又有变动")
