@@ -47,7 +47,8 @@ def test_query_pages_with_a_cursor(run, seeded):
     assert ids and all(i > int(cursor) for i in ids)
 
 
-def test_query_refuses_bad_input_in_chinese(run, seeded):
+def test_query_refuses_bad_input_in_chinese(run):
+    assert run("init").exit_code == 0
     assert "时间格式不正确" in run("audit", "query", "--since", "昨天").output
     missing = run("audit", "query", "--ticket", "NOPE")
     assert missing.exit_code == 1 and "工单 NOPE 不存在" in missing.output
