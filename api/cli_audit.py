@@ -123,7 +123,9 @@ def export(engine: Engine, actor: Actor, path: Path, roles: tuple[str, ...], **f
     """Export matching audit rows to PATH (.csv or .xlsx)."""
     reader = Actor(actor.name, frozenset(roles)) if roles else actor
     flt = _build_filter(engine, **filters)
-    with tqdm(desc="导出审计记录", unit="行") as bar:
+    with engine.db.engine.connect() as conn:
+        total = audit_query.count(conn, flt, audit_query.head_id(conn))
+    with tqdm(total=total, desc="导出审计记录", unit="行") as bar:
         result = export_audit(engine, reader, flt, path, progress=bar.update)
     shown = ""
     if result.unmasked_tickets:

@@ -115,6 +115,7 @@ def iter_rows(conn: Connection, flt: AuditFilter, up_to: int, batch: int = 1000,
 
 
 def count(conn: Connection, flt: AuditFilter, up_to: int) -> int:
+    """How many rows match, up to an id: the total for an export's progress bar."""
     flt.check()
     return conn.scalar(_where(select(func.count()).select_from(_AUDIT), flt).where(_AUDIT.c.id <= up_to))
 

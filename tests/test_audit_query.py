@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from engine.audit_query import AuditFilter, audit_page, ticket_id_for
+from engine.audit_query import AuditFilter, audit_page, count, head_id, ticket_id_for
 from engine.errors import Forbidden, InvalidData, NotFound
 from engine.privacy import Actor
 from tests.conftest import ADMIN, DISPATCHER, INTAKE
@@ -60,6 +60,9 @@ def test_each_filter_returns_exactly_its_rows(engine, clock, worked):
         assert expected, flt
         assert _all(engine, flt) == expected, flt
         assert _all(engine, flt, newest_first=True) == expected[::-1], flt
+        with engine.db.engine.connect() as conn:
+            assert count(conn, flt, head_id(conn)) == len(expected)
+            assert count(conn, flt, expected[0]) == 1
 
 
 def test_rows_carry_ticket_number_and_label(engine, worked):
