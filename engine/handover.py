@@ -77,7 +77,7 @@ def export_all(engine: Engine, actor: Actor, folder: Path, attachments: Path | N
     bars = bars or _no_bars
     if folder.exists() and any(folder.iterdir()):
         raise InvalidData(f"导出目录 {folder} 不为空，请指定新目录", {"folder": ["目录不为空。"]})
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # it holds callers' data: owner only
     files: dict[str, dict[str, Any]] = {}
     with _snapshot(engine) as conn:
         head = conn.execute(select(_AUDIT.c.id, _AUDIT.c.hash).order_by(_AUDIT.c.id.desc()).limit(1)).first()
