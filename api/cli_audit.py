@@ -17,7 +17,8 @@ from api.cli import _engine_command
 from engine import audit_query, handover
 from engine.audit_export import export_audit
 from engine.audit_query import AuditFilter
-from engine.audit_verify import expected_rows, verify_trail
+from engine.audit_verify import ChainReport, expected_rows, verify_trail
+from engine.errors import EngineError
 from engine.factory import attachments_dir
 from engine.localtime import parse_staff_time, staff_text
 from engine.privacy import Actor
@@ -87,12 +88,29 @@ def verify(engine: Engine, actor: Actor, anchor: tuple[int, str] | None) -> None
         total = expected_rows(conn)
     with tqdm(total=total, desc="校验审计链", unit="行") as bar:
         report = verify_trail(engine, actor, anchor, progress=bar.update)
+    _report(report, anchor_hint=True)
+
+
+def _report(report: ChainReport, anchor_hint: bool) -> None:
     if not report.ok:
         click.echo(f"审计链已损坏：{report.problem}（此前 {report.checked} 条完好）", err=True)
         sys.exit(1)
     click.echo(f"审计链完好：共 {report.checked} 条")
-    if report.head_id is not None:
+    if anchor_hint and report.head_id is not None:
         click.echo(f"请留存最后一条，下次校验时核对：--expect {report.head_id}:{report.head_hash}")
+
+
+@audit_group.command("verify-export")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def verify_export(folder: Path) -> None:
+    """Check a folder written by export-all on its own: files, audit chain, recorded head (no database)."""
+    try:
+        with tqdm(desc="校验导出的审计链", unit="行") as bar:
+            report = handover.verify_export_folder(folder, progress=bar.update)
+    except EngineError as exc:
+        click.echo(f"错误：{exc.message}", err=True)
+        sys.exit(1)
+    _report(report, anchor_hint=False)
 
 
 @audit_group.command("query")

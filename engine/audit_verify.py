@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import csv
+import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from datetime import datetime
+from pathlib import Path
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, func, select
 
@@ -12,6 +17,7 @@ from engine.audit import GENESIS_HASH, row_hash
 from engine.audit_query import check_reader
 from engine.models import AuditEvent
 from engine.privacy import Actor
+from engine.tabular import Progress
 
 if TYPE_CHECKING:
     from engine.service import Engine
@@ -33,34 +39,58 @@ class ChainReport:
         return self.broken_id is None
 
 
-def verify_chain(conn: Connection, progress: Callable[[int], None] | None = None,
-                 batch: int = _BATCH) -> ChainReport:
+def verify_chain(conn: Connection, progress: Progress = None, batch: int = _BATCH) -> ChainReport:
+    """Check the trail in the database, reading it in id order in batches (never all of it at once)."""
+    return check_rows(_stored_rows(conn, batch, progress))
+
+
+def check_rows(rows: Iterable[Any]) -> ChainReport:
     """Recompute every row's hash and check it links to the row before it.
 
     An edited row fails its own hash; a deleted, inserted or moved row breaks the link to its
     predecessor, so the first failure is where the trail stops being trustworthy. Deleting rows at the
     very end leaves a valid shorter chain: compare `head_id`/`head_hash` with a head recorded earlier.
-    `progress` receives the number of rows checked in each batch.
     """
     prev_id, prev_hash, checked = None, GENESIS_HASH, 0
+    for row in rows:
+        problem = _problem(row, prev_id, prev_hash)
+        if problem:
+            return ChainReport(checked, prev_id, prev_hash, row.id, problem)
+        prev_id, prev_hash, checked = row.id, row.hash, checked + 1
+    return ChainReport(checked, prev_id, prev_hash)
+
+
+def verify_export(path: Path, progress: Progress = None) -> ChainReport:
+    """Check the audit_events.csv of a contract-end export, without the database it came from."""
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return check_rows(_csv_row(line, progress) for line in csv.DictReader(handle))
+
+
+def _stored_rows(conn: Connection, batch: int, progress: Progress) -> Iterator[Any]:
+    after = 0
     while True:
-        query = select(_AUDIT).order_by(_AUDIT.c.id).limit(batch)
-        if prev_id is not None:
-            query = query.where(_AUDIT.c.id > prev_id)
-        rows = conn.execute(query).all()
-        for row in rows:
-            problem = _problem(row, prev_id, prev_hash)
-            if problem:
-                return ChainReport(checked, prev_id, prev_hash, row.id, problem)
-            prev_id, prev_hash, checked = row.id, row.hash, checked + 1
+        rows = conn.execute(select(_AUDIT).where(_AUDIT.c.id > after).order_by(_AUDIT.c.id).limit(batch)).all()
+        yield from rows
         if progress:
             progress(len(rows))
         if len(rows) < batch:
-            return ChainReport(checked, prev_id, prev_hash)
+            return
+        after = rows[-1].id
+
+
+def _csv_row(line: dict[str, str], progress: Progress) -> SimpleNamespace:
+    """A row as export-all wrote it: ISO times, JSON data, empty cells for no value."""
+    if progress:
+        progress(1)
+    return SimpleNamespace(
+        id=int(line["id"]), at=datetime.fromisoformat(line["at"]), actor=line["actor"], event=line["event"],
+        ticket_id=_optional_int(line["ticket_id"]), instance_id=_optional_int(line["instance_id"]),
+        task_id=line["task_id"] or None, data=json.loads(line["data"]), prev_hash=line["prev_hash"],
+        hash=line["hash"])
 
 
 def verify_trail(engine: Engine, reader: Actor, anchor: tuple[int, str] | None = None,
-                 progress: Callable[[int], None] | None = None) -> ChainReport:
+                 progress: Progress = None) -> ChainReport:
     """The whole check for an auditor; `anchor` is a (row id, hash) recorded earlier that must still hold."""
     check_reader(engine, reader)
     with engine.db.engine.connect() as conn:
@@ -89,6 +119,10 @@ def anchor_problem(conn: Connection, row_id: int, expected_hash: str) -> str | N
 def expected_rows(conn: Connection) -> int:
     """How many rows a check will read, for progress bars."""
     return conn.scalar(select(func.count()).select_from(_AUDIT))
+
+
+def _optional_int(text: str) -> int | None:
+    return int(text) if text else None
 
 
 def _problem(row, prev_id: int | None, prev_hash: str) -> str | None:

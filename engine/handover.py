@@ -13,7 +13,7 @@ import json
 import shutil
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,10 +24,11 @@ from sqlalchemy import Connection, Table, func, or_, select, update
 from engine import audit
 from engine.audit import AuditEntry
 from engine.audit_query import head_id
+from engine.audit_verify import ChainReport, verify_export
 from engine.errors import Conflict, Forbidden, InvalidData
 from engine.models import AuditEvent, Deployment, Instance, TaskRecord, Ticket
 from engine.privacy import PERSONAL_FIELDS, Actor
-from engine.tabular import write_csv
+from engine.tabular import Progress, write_csv
 
 if TYPE_CHECKING:
     from engine.service import Engine
@@ -120,6 +121,17 @@ def purge_personal_data(engine: Engine, actor: Actor, folder: Path, bars: Bars |
     return PurgeSummary(purged, manifest_sha, audit_id)
 
 
+def verify_export_folder(folder: Path, progress: Progress = None) -> ChainReport:
+    """Check an export on its own, e.g. after the database is gone: every file as the manifest lists it,
+    the exported audit chain sound, and ending at the head the export recorded."""
+    manifest, _ = _check_export_files(folder)
+    report = verify_export(folder / "audit_events.csv", progress)
+    head = manifest.get("audit_head")
+    if report.ok and head and (report.head_id, report.head_hash) != (head["id"], head["hash"]):
+        return replace(report, broken_id=head["id"], problem=f"导出的审计记录没有以清单记载的第 {head['id']} 条结尾")
+    return report
+
+
 # -- export ------------------------------------------------------------------------------------------
 
 @contextmanager
@@ -203,7 +215,7 @@ def _check_export_files(folder: Path) -> tuple[dict[str, Any], str]:
     for name, entry in files:
         path = folder / name
         if not path.is_file() or _digest(path)["sha256"] != entry["sha256"]:
-            raise Conflict(f"导出文件 {name} 缺失或与清单不符，导出不完整，不能清除个人信息")
+            raise Conflict(f"导出文件 {name} 缺失或与清单不符，导出不完整")
     return manifest, _digest(manifest_path)["sha256"]
 
 

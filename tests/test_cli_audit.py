@@ -73,6 +73,8 @@ def test_export_all_then_purge(run, seeded, tmp_path):
     assert refused.exit_code == 1 and "请先执行全量导出" in refused.output
     exported = run("export-all", str(tmp_path / "out"))
     assert exported.exit_code == 0 and "tickets.csv：12 行" in exported.output and "已记入审计" in exported.output
+    checked = run("audit", "verify-export", str(tmp_path / "out"))
+    assert checked.exit_code == 0 and "审计链完好" in checked.output
     aborted = run("purge", "--export", str(tmp_path / "out"), stdin="n\n")
     assert aborted.exit_code == 1
     with seeded.engine.connect() as conn:
@@ -82,3 +84,11 @@ def test_export_all_then_purge(run, seeded, tmp_path):
     with seeded.engine.connect() as conn:
         assert conn.scalars(select(Ticket.caller_phone)).all() == [None] * 12
     assert run("audit", "verify").exit_code == 0
+
+
+def test_verify_export_names_a_changed_file(run, seeded, tmp_path):
+    assert run("export-all", str(tmp_path / "out")).exit_code == 0
+    with (tmp_path / "out" / "audit_events.csv").open("a", encoding="utf-8") as handle:
+        handle.write("999,forged\n")
+    broken = run("audit", "verify-export", str(tmp_path / "out"))
+    assert broken.exit_code == 1 and "audit_events.csv 缺失或与清单不符" in broken.output

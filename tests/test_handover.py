@@ -10,9 +10,9 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import func, select
 
-from engine.audit_verify import verify_chain
+from engine.audit_verify import verify_chain, verify_export
 from engine.errors import Conflict, DuplicateTicket, Forbidden, InvalidData
-from engine.handover import PURGED_INTAKE_HASH, export_all, purge_personal_data
+from engine.handover import PURGED_INTAKE_HASH, export_all, purge_personal_data, verify_export_folder
 from engine.models import Base, Ticket
 from tests.conftest import ADMIN, INTAKE
 from tests.helpers import VALID, audit_rows, do, receive, snapshot, ticket_row, to_handling
@@ -171,3 +171,24 @@ def test_purge_refuses_an_export_that_missed_a_change_made_while_it_ran(engine, 
     exported = {t["ticket_no"]: t["current_step"] for t in _csv(tmp_path / "out" / "tickets.csv")}
     assert (exported["H-3"], ticket_row(engine, worked[2].ticket_id).current_step) == ("核实", "甄别")
     _refused(engine, tmp_path / "out", "导出之后工单又有变动")
+
+
+def test_an_export_verifies_on_its_own_and_edits_in_it_are_found(engine, worked, tmp_path):
+    summary = export_all(engine, ADMIN, tmp_path / "out")
+    report = verify_export_folder(tmp_path / "out")
+    head = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))["audit_head"]
+    assert report.ok and report.checked == summary.rows["audit_events.csv"]
+    assert (report.head_id, report.head_hash) == (head["id"], head["hash"])
+
+    lines = (tmp_path / "out" / "audit_events.csv").read_text(encoding="utf-8-sig").splitlines(keepends=True)
+    edited = tmp_path / "edited.csv"
+    edited.write_text("".join(lines).replace(INTAKE.name, "别人", 1), encoding="utf-8-sig")
+    first_by_intake = next(r.id for r in audit_rows(engine) if r.actor == INTAKE.name)
+    assert verify_export(edited).broken_id == first_by_intake
+    shortened = tmp_path / "shortened.csv"
+    shortened.write_text("".join(lines[:1] + lines[1:4] + lines[5:]), encoding="utf-8-sig")
+    assert verify_export(shortened).broken_id == int(lines[5].split(",")[0])
+
+    (tmp_path / "out" / "audit_events.csv").write_text("".join(lines[:-1]), encoding="utf-8-sig")
+    with pytest.raises(Conflict, match=r"audit_events\.csv 缺失或与清单不符"):
+        verify_export_folder(tmp_path / "out")
