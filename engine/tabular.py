@@ -10,7 +10,11 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
+from engine.errors import InvalidData
+
 Progress = Callable[[int], None] | None
+# A sheet holds 1,048,576 rows, one of them the header.
+EXCEL_MAX_ROWS = 1_048_575
 # Spreadsheet programs run a cell that starts with one of these as a formula (CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -30,13 +34,18 @@ def write_csv(path: Path, header: list[str], rows: Iterable[list[Any]], progress
     return count
 
 
-def write_xlsx(path: Path, header: list[str], rows: Iterable[list[Any]], progress: Progress = None) -> int:
+def write_xlsx(path: Path, header: list[str], rows: Iterable[list[Any]], progress: Progress = None,
+               max_rows: int = EXCEL_MAX_ROWS) -> int:
     """A write-only workbook (constant memory); every cell is stored as text, never as a formula."""
     book = Workbook(write_only=True)
     sheet = book.create_sheet("导出")
     sheet.append(header)
     count = 0
     for row in rows:
+        if count == max_rows:
+            sheet.close()  # finish the sheet's stream, or its generator fails when collected
+            raise InvalidData(f"Excel 每个工作表最多 {max_rows} 行数据，请缩小查询范围或导出为 CSV",
+                              {"path": ["行数超出 Excel 上限。"]})
         sheet.append([_text_cell(sheet, value) for value in row])
         count += 1
         if progress:
