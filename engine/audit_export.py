@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -56,10 +58,10 @@ def export_audit(engine: Engine, reader: Actor, flt: AuditFilter, path: Path,
     return ExportResult(path, written, len(shown))
 
 
-def _writer(path: Path):
+def _writer(path: Path) -> Callable[..., int]:
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        return lambda *args: write_csv(*args, guard_formulas=True)
+        return partial(write_csv, guard_formulas=True)
     if suffix == ".xlsx":
         return write_xlsx
     raise InvalidData("导出文件名必须以 .csv 或 .xlsx 结尾", {"path": ["只支持 .csv 和 .xlsx。"]})
