@@ -201,3 +201,11 @@ def cancel(engine: Engine, actor: Actor, instance_id: int, reason: str) -> None:
 def ticket(engine: Engine, actor: Actor, ticket_no: str) -> None:
     """Show a ticket with its timeline as JSON."""
     click.echo(json.dumps(engine.view_ticket(ticket_no, actor), ensure_ascii=False, indent=2, default=str))
+
+
+# Registered last: these modules use _engine_command from this one.
+from api.cli_audit import audit_group, export_all, purge  # noqa: E402
+
+main.add_command(audit_group)
+main.add_command(export_all)
+main.add_command(purge)

@@ -10,9 +10,41 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, text
 
+from engine.clock import as_utc
 from engine.models import AuditEvent
 
 GENESIS_HASH = "0" * 64
+# Every event name the system writes, with the label staff see. Modules that record changes call
+# `append(conn, [AuditEntry(event, actor, ...)], now)` inside the transaction that makes the change,
+# with one of these names; `data` never holds callers' names or phones.
+EVENTS: dict[str, str] = {
+    "deployment.created": "部署流程新版本",
+    "ticket.received": "接收工单",
+    "instance.started": "流程启动",
+    "instance.completed": "流程结束",
+    "instance.cancelled": "流程撤销",
+    "task.opened": "生成待办",
+    "task.claimed": "认领任务",
+    "task.released": "退回认领",
+    "task.completed": "办理任务",
+    "task.cancelled": "待办取消",
+    "message.delivered": "收到外部消息",
+    "timer.fired": "定时器触发",
+    "alert.sent": "发送提醒",
+    "alert.acknowledged": "确认提醒",
+    "user.created": "新建用户",
+    "user.updated": "修改用户",
+    "user.roles_changed": "变更用户角色",
+    "user.disabled": "停用用户",
+    "login.succeeded": "登录成功",
+    "login.failed": "登录失败",
+    "logout": "退出登录",
+    "user.token_issued": "签发接口令牌",
+    "personal_data.read": "查看个人信息",
+    "personal_data.exported": "导出个人信息",
+    "data.exported": "合同终止全量导出",
+    "personal_data.purged": "清除个人信息",
+}
 # Any constant works; it names the lock that orders chain appends across PostgreSQL sessions.
 _CHAIN_LOCK_KEY = 0x6A696573
 _LAST_HASH = select(AuditEvent.__table__.c.hash).order_by(AuditEvent.__table__.c.id.desc()).limit(1)
@@ -31,13 +63,27 @@ class AuditEntry:
     data: dict[str, Any] = field(default_factory=dict)
 
 
-def row_hash(prev_hash: str, at: datetime, entry: AuditEntry | AuditEvent) -> str:
+def event_label(event: str) -> str:
+    return EVENTS.get(event, event)
+
+
+def row_hash(prev_hash: str, at: datetime, entry: AuditEntry | AuditEvent | Any) -> str:
+    """SHA-256 over the row's content and the previous row's hash; `entry` is anything with the columns."""
     body = json.dumps(
         [prev_hash, at.isoformat(), entry.actor, entry.event, entry.ticket_id, entry.instance_id,
          entry.task_id, entry.data],
         ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str,
     )
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def lock_chain(conn: Connection) -> None:
+    """Hold the chain until the transaction ends, so no other writer appends (or commits an append) meanwhile.
+
+    Taking it again in the same transaction is harmless; SQLite writers already hold the database lock.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(_LOCK, {"key": _CHAIN_LOCK_KEY})
 
 
 def append(conn: Connection, entries: list[AuditEntry], at: datetime) -> None:
@@ -49,8 +95,9 @@ def append(conn: Connection, entries: list[AuditEntry], at: datetime) -> None:
     """
     if not entries:
         return
-    if conn.dialect.name == "postgresql":
-        conn.execute(_LOCK, {"key": _CHAIN_LOCK_KEY})
+    # The hash covers at.isoformat(); stored times come back as UTC, so hash the UTC form.
+    at = as_utc(at)
+    lock_chain(conn)
     prev = conn.scalar(_LAST_HASH) or GENESIS_HASH
     rows = []
     for entry in entries:

@@ -41,7 +41,7 @@ class InstanceHead:
 
 
 def head(conn: Connection, instance_id: int) -> InstanceHead:
-    row = conn.execute(_HEAD, {"b_id": instance_id}).first()
+    row = conn.execute(_HEAD, {"b_id": instance_id}).first() if 0 < instance_id < 2**31 else None
     if row is None:
         raise NotFound(f"流程实例 {instance_id} 不存在")
     return InstanceHead(*row)

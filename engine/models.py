@@ -24,7 +24,8 @@ class UtcDateTime(TypeDecorator):
     def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is not None and value.tzinfo is None:
             raise ValueError("naive datetime given; the engine stores UTC only")
-        return value
+        # SQLite stores the wall time without its offset, so other zones must become UTC first.
+        return as_utc(value) if value is not None else None
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         return as_utc(value) if value is not None else None
@@ -133,14 +134,23 @@ class AuditEvent(Base):
     """Append-only; each row's hash covers its content and the previous row's hash."""
 
     __tablename__ = "audit_events"
+    # Queries filter on one column and page by id, so each index ends in id (actor's in at: "a day's
+    # actions"); one index per filter keeps every command's append cheap.
+    __table_args__ = (
+        Index("ix_audit_events_ticket_id_id", "ticket_id", "id"),
+        Index("ix_audit_events_instance_id_id", "instance_id", "id"),
+        Index("ix_audit_events_task_id_id", "task_id", "id"),
+        Index("ix_audit_events_event_id", "event", "id"),
+        Index("ix_audit_events_actor_at", "actor", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
-    actor: Mapped[str] = mapped_column(String(100), index=True)
-    event: Mapped[str] = mapped_column(String(50), index=True)
-    ticket_id: Mapped[int | None] = mapped_column(Integer, index=True)
-    instance_id: Mapped[int | None] = mapped_column(Integer, index=True)
-    task_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    event: Mapped[str] = mapped_column(String(50))
+    ticket_id: Mapped[int | None] = mapped_column(Integer)
+    instance_id: Mapped[int | None] = mapped_column(Integer)
+    task_id: Mapped[str | None] = mapped_column(String(36))
     data: Mapped[dict[str, Any]] = mapped_column(JsonData)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)

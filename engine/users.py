@@ -99,11 +99,16 @@ class Users:
             ok = check_password(password, row.password_hash if row else _DUMMY_HASH) and bool(row and row.active)
             conn.execute(insert(LoginAttempt).values(username=username[:50], remote_addr=remote_addr[:64], at=now,
                                                      success=ok))
-            event = "user.login" if ok else "user.login_failed"
+            event = "login.succeeded" if ok else "login.failed"
             audit.append(conn, [AuditEntry(event, username[:100], data={"remote_addr": remote_addr})], now)
         if not ok:
             raise LoginRefused("用户名或密码错误")
         return Account(row.username, row.display_name, tuple(row.roles), row.active)
+
+    def logout(self, username: str) -> None:
+        now = self.clock()
+        with self.db.transaction() as conn:
+            audit.append(conn, [AuditEntry("logout", username)], now)
 
     def issue_token(self, account: Account) -> str:
         now = self.clock()

@@ -157,4 +157,4 @@ def test_every_api_call_that_changes_something_is_audited_with_its_user(client, 
     task = open_task(engine, ticket.instance_id, "verify")
     client.post(f"/api/v1/tasks/{task.id}/complete", json={"data": VALID, "version": 1}, headers=token("shouli"))
     rows = [(r.event, r.actor) for r in audit_rows(engine)]
-    assert ("user.login", "shouli") in rows and ("task.completed", "shouli") in rows
+    assert ("login.succeeded", "shouli") in rows and ("task.completed", "shouli") in rows

@@ -4,21 +4,7 @@ from __future__ import annotations
 
 import json
 
-import pytest
-from click.testing import CliRunner
-
-from api.cli import main
 from engine.factory import workflows_dir
-
-
-@pytest.fixture
-def run(db, database_url):
-    runner = CliRunner()
-
-    def invoke(*args: str, stdin: str | None = None):
-        return runner.invoke(main, list(args), input=stdin, env={"JIESU_DATABASE_URL": database_url})
-
-    return invoke
 
 
 def test_init_demo_tasks_complete(run):

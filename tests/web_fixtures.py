@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from playwright.sync_api import sync_playwright
+from werkzeug.serving import make_server
 
 from api import create_app
 from engine.service import Engine
@@ -41,3 +45,30 @@ def token(client: FlaskClient):
         return {"Authorization": f"Bearer {cache[username]}"}
 
     return for_user
+
+
+@pytest.fixture
+def live_server(app: Flask):
+    """The app on a real HTTP server on loopback, for the browser."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+CHROMIUM = "/usr/bin/chromium"
+# The closed network here refuses Chromium's background connections; these flags keep it quiet.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
+                 "--disable-background-networking", "--disable-component-update"]
+
+
+@pytest.fixture
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium is not installed (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

@@ -83,7 +83,7 @@ class ReleaseTask(MethodView):
         engine().claim(task_id, current_actor(), release=True)
 
 
-@blp.route("/instances/<int:instance_id>/messages/<string:name>")
+@blp.route("/instances/<int(max=2147483647):instance_id>/messages/<string:name>")
 class DeliverMessage(MethodView):
     @blp.arguments(MessageSchema, error_status_code=400)
     @blp.response(200, CommandResultSchema)
@@ -94,7 +94,7 @@ class DeliverMessage(MethodView):
         return engine().deliver_message(instance_id, name, args["payload"], current_actor(), args.get("version"))
 
 
-@blp.route("/instances/<int:instance_id>/cancel")
+@blp.route("/instances/<int(max=2147483647):instance_id>/cancel")
 class CancelInstance(MethodView):
     @blp.arguments(CancelSchema, error_status_code=400)
     @blp.response(200, CommandResultSchema)

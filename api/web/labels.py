@@ -3,23 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+from engine.audit import event_label
+from engine.localtime import STAFF_TZ
 
-EVENTS = {
-    "ticket.received": "工单接收", "instance.started": "流程启动", "task.opened": "待办生成",
-    "task.completed": "办理完成", "task.claimed": "认领", "task.released": "退回认领", "task.cancelled": "待办撤销",
-    "message.delivered": "录入上级意见", "instance.completed": "流程结束", "instance.cancelled": "工单撤销",
-    "personal_data.read": "查看诉求人信息", "deployment.created": "部署流程",
-}
+__all__ = ["SOURCES", "STATUSES", "event_label", "local_time", "remaining"]
 STATUSES = {"open": "办理中", "closed": "已办结", "invalid": "无效工单", "returned": "已退单", "cancelled": "已撤销"}
 SOURCES = {"hotline": "12345热线", "online": "网上平台", "app": "移动端", "district_forward": "区分转",
            "city_direct": "市直派", "local": "本地录入"}
 
 
 def local_time(value: datetime | None) -> str:
-    return value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if value else "—"
+    return value.astimezone(STAFF_TZ).strftime("%Y-%m-%d %H:%M") if value else "—"
 
 
 def remaining(due: datetime | None, now: datetime) -> tuple[str, bool]:

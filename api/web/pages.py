@@ -47,6 +47,8 @@ def login() -> Any:
 
 @bp.post("/logout")
 def logout() -> Response:
+    if session.get("username"):
+        engine().users.logout(session["username"])
     session.clear()
     return redirect(url_for("pages.login"))
 
