@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -36,12 +38,18 @@ class Database:
         # Writers on SQLite take the write lock up front: a deferred transaction that reads
         # and then writes fails outright when another writer got in between.
         self._write_engine = self.engine.execution_options(jiesu_write=True)
+        self._sqlite_write_lock = threading.Lock()
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
         """A unit of work: commits when the block ends, rolls back on any exception."""
-        with self._write_engine.begin() as connection:
+        with self._writer_turn(), self._write_engine.begin() as connection:
             yield connection
+
+    def _writer_turn(self) -> AbstractContextManager[Any]:
+        # SQLite has one writer at a time. Threads of this process queue here; without it they would
+        # meet SQLite's busy handler, which sleeps in growing steps and leaves long tails of latency.
+        return self._sqlite_write_lock if self.is_sqlite else nullcontext()
 
     @contextmanager
     def read(self) -> Iterator[Session]:

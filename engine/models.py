@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
@@ -13,6 +13,7 @@ from sqlalchemy.types import TypeDecorator
 from engine.clock import as_utc
 
 JsonData = JSON().with_variant(JSONB(), "postgresql")
+NO_DEADLINE = datetime(9999, 12, 31, tzinfo=UTC)
 
 
 class UtcDateTime(TypeDecorator):
@@ -112,7 +113,9 @@ class TaskRecord(Base):
     """A human task or waiting message as queries see it, without loading the workflow."""
 
     __tablename__ = "tasks"
-    __table_args__ = (Index("ix_tasks_open_by_role", "state", "role", "due_at"),)
+    # Task lists read open tasks of a role, earliest deadline first, a page at a time: this index
+    # hands them over in that order without sorting every open task.
+    __table_args__ = (Index("ix_tasks_open_by_role_deadline", "state", "role", "deadline_order", "created_at"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id"), index=True)
@@ -125,6 +128,8 @@ class TaskRecord(Base):
     state: Mapped[str] = mapped_column(String(12))
     assignee: Mapped[str | None] = mapped_column(String(100))
     due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # due_at, or NO_DEADLINE: NULLs sort first on SQLite and last on PostgreSQL, and no index fixes both.
+    deadline_order: Mapped[datetime] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     ended_by: Mapped[str | None] = mapped_column(String(100))

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, bindparam, func, insert, update
 from engine.audit import AuditEntry
 from engine.bpmn import ParsedProcess
 from engine.instances import InstanceHead
-from engine.models import TaskRecord, Ticket
+from engine.models import NO_DEADLINE, TaskRecord, Ticket
 
 OPEN = "open"
 # Workflow data keys that are also ticket columns; the screening form may refine intake values.
@@ -72,7 +72,8 @@ def _task_row(instance: InstanceHead, task_id: str, bpmn_id: str, info: dict[str
               now: datetime) -> dict[str, Any]:
     return {"id": task_id, "instance_id": instance.id, "ticket_id": instance.ticket_id, "kind": info["kind"],
             "bpmn_id": bpmn_id, "title": info["name"], "role": info.get("role"), "form_key": info.get("form"),
-            "state": OPEN, "assignee": None, "due_at": None, "created_at": now, "ended_at": None,
+            "state": OPEN, "assignee": None, "due_at": None, "deadline_order": NO_DEADLINE, "created_at": now,
+            "ended_at": None,
             "ended_by": None}
 
 

@@ -38,7 +38,7 @@ def open_tasks(session: Session, flt: TaskFilter) -> list[dict[str, Any]]:
         query = query.where(TaskRecord.role.in_(flt.roles))
     if flt.assignee is not None:
         query = query.where(TaskRecord.assignee == flt.assignee)
-    query = query.order_by(TaskRecord.due_at.is_(None), TaskRecord.due_at, TaskRecord.created_at).limit(flt.limit)
+    query = query.order_by(TaskRecord.deadline_order, TaskRecord.created_at).limit(flt.limit)
     return [task_dict(row, ticket_no, version) for row, ticket_no, version in session.execute(query)]
 
 
