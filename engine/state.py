@@ -16,6 +16,7 @@ from SpiffWorkflow.task import Task
 
 from engine.bpmn import ParsedProcess
 from engine.scripting import restricted_script_engine
+from engine.timer_events import CONVERTERS
 
 _SCRIPT_ENGINE = restricted_script_engine()
 
@@ -69,7 +70,7 @@ class _FlatDeltaTaskConverter(TaskConverter):
 
 
 _SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(
-    {**DEFAULT_CONFIG, BpmnWorkflow: _StateConverter, Task: _FlatDeltaTaskConverter}))
+    {**DEFAULT_CONFIG, **CONVERTERS, BpmnWorkflow: _StateConverter, Task: _FlatDeltaTaskConverter}))
 _ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME  # datetimes go through Spiff's typed conversion
 
 
