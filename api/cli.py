@@ -13,7 +13,7 @@ from typing import Any
 import click
 from tqdm import tqdm
 
-from engine import demo, queries
+from engine import demo, queries, scheduler
 from engine.errors import EngineError
 from engine.factory import open_engine, workflows_dir
 from engine.privacy import Actor
@@ -148,3 +148,14 @@ def cancel(engine: Engine, actor: Actor, instance_id: int, reason: str) -> None:
 def ticket(engine: Engine, actor: Actor, ticket_no: str) -> None:
     """Show a ticket with its timeline as JSON."""
     click.echo(json.dumps(engine.view_ticket(ticket_no, actor), ensure_ascii=False, indent=2, default=str))
+
+
+@main.command()
+@_engine_command
+def worker(engine: Engine, actor: Actor) -> None:
+    """Run the scheduler: fire due timers and recurring work until interrupted (Ctrl-C)."""
+    click.echo("调度进程已启动：到期定时器将自动触发（Ctrl-C 停止）")
+    try:
+        scheduler.run(engine)
+    except (KeyboardInterrupt, SystemExit):
+        click.echo("调度进程已停止")
