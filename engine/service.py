@@ -314,7 +314,8 @@ class Engine:
         rules = self.rules.at(clean["received_at"].date())
         data = {key: clean.get(key) for key in _WORKFLOW_FIELDS}
         data.update(received_at=clean["received_at"].isoformat(), max_extensions=rules["max_extensions"],
-                    extension_count=0, extension_days_total=0, reopen_count=0)
+                    extension_count=0, extension_days_total=0, reopen_count=0,
+                    sla_started_at=None, sla_deadline=None)  # the SLA clock starts at dispatch or sign-for
         return data
 
 

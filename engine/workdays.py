@@ -36,10 +36,14 @@ class WorkingCalendar:
             return day.weekday() < 5
 
     def add_working_days(self, start: datetime, days: int) -> datetime:
-        """Midnight (Beijing) after the `days`-th working day following the day of `start`, in UTC."""
+        """Midnight (Beijing) after the `days`-th working day following the day of `start`, in UTC.
+
+        A start exactly at midnight is the end of the day before, so extending a deadline by N
+        working days gives the end of the N-th working day after the old deadline's last day.
+        """
         if days < 0:
             raise ValueError("工作日天数不能为负数")
-        day = start.astimezone(LOCAL_TZ).date()
+        day = (start.astimezone(LOCAL_TZ) - timedelta(microseconds=1)).date()
         counted = 0
         while counted < days:
             day += timedelta(days=1)

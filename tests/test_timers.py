@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import select
 
 from engine.errors import WorkflowFailed
-from engine.models import Notice, TaskRecord, Timer
+from engine.models import TaskRecord, Timer
 from engine.scheduler import fire_due
 from engine.service import Engine
 from tests.conftest import ADMIN, DATA
-from tests.helpers import audit_rows, instance_row, snapshot
+from tests.helpers import audit_rows, fire_all, instance_row, notices, snapshot
 
 
 def deploy(engine: Engine, name: str) -> None:
@@ -22,18 +22,6 @@ def deploy(engine: Engine, name: str) -> None:
 def timer_rows(engine: Engine) -> dict[str, object]:
     with engine.db.read() as session:
         return {t.bpmn_id: t.due_at for t in session.scalars(select(Timer))}
-
-
-def notices(engine: Engine) -> list[Notice]:
-    with engine.db.read() as session:
-        return list(session.scalars(select(Notice).order_by(Notice.id)))
-
-
-def fire_all(engine: Engine) -> int:
-    fired = 0
-    while engine.fire_due_timer() is not None:
-        fired += 1
-    return fired
 
 
 @pytest.fixture
