@@ -1,0 +1,120 @@
+"""Timer firing lag and scheduler start-up with many pending timers.
+
+    python bench/timers.py [--pending 100000] [--due 1000] [--database-url URL]
+
+Pending timers are real instances of tests/data/one_timer.bpmn waiting on their timer: one is
+started through the engine and its stored state cloned row by row (starting 100,000 through the
+engine would only measure intake). The scheduler runs for real (APScheduler, system clock).
+Lag is the commit time of each firing command minus its timer's due time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from apscheduler.events import EVENT_JOB_EXECUTED
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import event, func, insert, select
+from tqdm import tqdm
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from engine import scheduler
+from engine.db import Database
+from engine.models import Instance, Timer
+from engine.privacy import Actor
+from engine.service import Engine
+from tests.conftest import DATA
+
+ACTOR = Actor("bench", frozenset({"admin"}))
+BATCH = 5000
+
+
+def clone(engine: Engine, due: datetime, count: int, desc: str) -> None:
+    """`count` more instances waiting on a timer due at `due`, cloned from one started by the engine."""
+    template = engine.start_process("one_timer", {"due": due.isoformat(), "total": 1, "parts": 1}, ACTOR)
+    with engine.db.engine.connect() as conn:
+        instance = conn.execute(select(Instance.__table__).where(Instance.id == template.instance_id)).one()
+        timer = conn.execute(select(Timer.__table__).where(Timer.instance_id == template.instance_id)).one()
+    row = {k: v for k, v in instance._mapping.items() if k != "id"}
+    with tqdm(total=count - 1, desc=desc, unit="timer") as bar:
+        for start in range(0, count - 1, BATCH):
+            size = min(BATCH, count - 1 - start)
+            with engine.db.transaction() as conn:
+                ids = conn.scalars(insert(Instance.__table__).returning(Instance.id, sort_by_parameter_order=True),
+                                   [row] * size).all()
+                conn.execute(insert(Timer.__table__), [
+                    {"instance_id": i, "task_id": timer.task_id, "bpmn_id": timer.bpmn_id, "due_at": timer.due_at}
+                    for i in ids])
+            bar.update(size)
+
+
+def measure_startup(engine: Engine) -> tuple[float, float]:
+    """Seconds until start() returns, and until the first poll (which fires missed timers) is done."""
+    done = threading.Event()
+    began = time.perf_counter()
+    background = scheduler.configure(BackgroundScheduler(timezone=UTC), engine)  # what start() does
+    background.add_listener(lambda _e: done.set(), EVENT_JOB_EXECUTED)
+    background.start()
+    returned = time.perf_counter() - began
+    done.wait(60)
+    first_poll = time.perf_counter() - began
+    background.shutdown()
+    return returned, first_poll
+
+
+def pending(engine: Engine) -> int:
+    with engine.db.engine.connect() as conn:
+        return conn.scalar(select(func.count()).select_from(Timer))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pending", type=int, default=100_000)
+    parser.add_argument("--due", type=int, default=1000)
+    parser.add_argument("--database-url", default=None)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        db = Database(args.database_url or f"sqlite:///{folder}/bench.sqlite3")
+        db.migrate()
+        engine = Engine(db)
+        engine.deploy((DATA / "one_timer.bpmn").read_bytes(), "one_timer.bpmn", ACTOR)
+        far = datetime.now(UTC) + timedelta(days=30)
+
+        clone(engine, far, args.due, "pending (small)")
+        small = pending(engine), *measure_startup(engine)
+        clone(engine, far, args.pending - 2 * args.due, "pending (large)")
+        large_count = pending(engine)
+
+        due = datetime.now(UTC) + timedelta(seconds=5)
+        clone(engine, due, args.due, "due at once")
+        large = large_count + args.due, *measure_startup(engine)
+
+        commits: list[float] = []
+        event.listen(db.engine, "commit", lambda _conn: commits.append(time.time()))
+        background = scheduler.start(engine)
+        with tqdm(total=args.due, desc="firing", unit="timer") as bar:
+            while len(commits) < args.due:
+                time.sleep(0.05)  # the benchmark watches the scheduler; tests never sleep
+                bar.n = len(commits)
+                bar.refresh()
+        background.shutdown()
+        lags = sorted(at - due.timestamp() for at in commits[:args.due])
+        db.dispose()
+    print(f"start-up with {small[0]:>7,} pending timers: start() {small[1] * 1000:.1f} ms, "
+          f"first poll done {small[2] * 1000:.1f} ms")
+    print(f"start-up with {large[0]:>7,} pending timers: start() {large[1] * 1000:.1f} ms, "
+          f"first poll done {large[2] * 1000:.1f} ms")
+    print(f"{args.due} timers due at once among {large[0]:,} pending: lag p50 {statistics.median(lags) * 1000:.0f} ms, "
+          f"p99 {lags[int(len(lags) * 0.99) - 1] * 1000:.0f} ms, max {lags[-1] * 1000:.0f} ms")
+
+
+if __name__ == "__main__":
+    main()
