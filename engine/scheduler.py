@@ -1,4 +1,4 @@
-"""APScheduler wiring: fire due timers as they fall due, and run the recurring work.
+"""APScheduler wiring: fire due timers as they fall due, and run the recurring work on its cron.
 
 `start(engine)` runs it in the background of the calling process (what `jiesu serve` does);
 `run(engine)` blocks (what `jiesu worker` does). Any number of processes may run it against one
@@ -15,13 +15,16 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
 
-from engine import timers
+from engine import recurring, timers
 from engine.errors import Conflict, WorkflowFailed
 from engine.service import Engine
+from engine.workdays import LOCAL_TZ
 
 log = logging.getLogger(__name__)
 FIRE_JOB = "fire_timers"
+RECURRING_PREFIX = "recurring:"
 # Never re-poll sooner than this: a due row another worker holds must not make us spin.
 _MIN_WAKE = timedelta(milliseconds=20)
 # Version conflicts tolerated per round before leaving the rest to the next poll.
@@ -58,12 +61,27 @@ def _fire_and_wake(engine: Engine, scheduler: BaseScheduler, poll: timedelta) ->
         scheduler.modify_job(FIRE_JOB, next_run_time=datetime.now(UTC) + wait)
 
 
+def _run_recurring(engine: Engine, name: str) -> None:
+    result = recurring.run_job(engine, name)
+    log.info("recurring job %s: %s", name, f"started instance {result.instance_id}" if result else "already done")
+
+
 def configure(scheduler: BaseScheduler, engine: Engine) -> BaseScheduler:
-    """Add the timer job (first run now) to `scheduler`."""
-    poll = timedelta(seconds=engine.rules.at(engine.clock().date())["scheduler_poll_seconds"])
+    """Add the timer job and one cron job per recurring job to `scheduler`; all run once at start.
+
+    Running recurring jobs at start catches up on a period whose run was missed while nothing ran;
+    when the period already has its work, the run does nothing.
+    """
+    values = engine.rules.at(engine.clock().date())
+    poll = timedelta(seconds=values["scheduler_poll_seconds"])
+    now = datetime.now(UTC)
     scheduler.add_job(_fire_and_wake, "interval", args=(engine, scheduler, poll), id=FIRE_JOB,
-                      seconds=poll.total_seconds(), next_run_time=datetime.now(UTC), max_instances=1,
+                      seconds=poll.total_seconds(), next_run_time=now, max_instances=1,
                       coalesce=True, misfire_grace_time=None)
+    for name, job in values["recurring_jobs"].items():
+        scheduler.add_job(_run_recurring, CronTrigger(timezone=LOCAL_TZ, **job["cron"]), args=(engine, name),
+                          id=f"{RECURRING_PREFIX}{name}", next_run_time=now, max_instances=1, coalesce=True,
+                          misfire_grace_time=None)
     return scheduler
 
 

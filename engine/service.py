@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,7 +20,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from engine import audit, command_context, instances, notices, queries, state, timers
+from engine import audit, command_context, instances, notices, once, queries, state, timers
 from engine.audit import AuditEntry
 from engine.clock import Clock, system_clock
 from engine.command_context import CommandContext
@@ -43,6 +44,8 @@ from engine.rules import Rules
 from forms import FormDefinition, FormRegistry, FormValidationError, validate
 
 TICKET_PROCESS = "ticket"
+RETROSPECTIVE_PROCESS = "retrospective"
+_MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 # Ticket fields the workflow's gateways and scripts may read; personal data stays out of it.
 _WORKFLOW_FIELDS = ("ticket_no", "source", "community", "category_l1", "category_l2", "category_l3",
                     "request_type", "sla_level", "tags", "monthly_theme")
@@ -168,6 +171,27 @@ class Engine:
             instance, workflow, steps = self._start(conn, context, process_id, data, None, actor, [])
         self.workflows.put(instance.id, instance.version, workflow)
         return CommandResult(instance.id, instance.version, instance.status, None, tuple(steps))
+
+    def start_once(self, job: str, period: str, process_id: str, data: dict[str, Any],
+                   actor: Actor) -> CommandResult | None:
+        """Start `process_id` as `job`'s work for `period`, unless any node already did; then None."""
+        with self.db.transaction() as conn, command_context.active(self.clock(), self.rules) as context:
+            if not once.claim(conn, job, period, context.now):
+                return None
+            started = AuditEntry("recurring.started", actor.name, data={"job": job, "period": period})
+            instance, workflow, steps = self._start(conn, context, process_id, data, None, actor, [started])
+            once.link(conn, job, period, instance.id)
+        self.workflows.put(instance.id, instance.version, workflow)
+        return CommandResult(instance.id, instance.version, instance.status, None, tuple(steps))
+
+    def record_assessment(self, month: str, actor: Actor) -> CommandResult | None:
+        """The district's detailed assessment for `month` (YYYY-MM) has arrived: start its retrospective.
+
+        Recording the same month again starts nothing and returns None.
+        """
+        if not _MONTH.fullmatch(month or ""):
+            raise InvalidData("考核月份格式应为 YYYY-MM，例如 2026-11", {"month": ["格式应为 YYYY-MM。"]})
+        return self.start_once(RETROSPECTIVE_PROCESS, month, RETROSPECTIVE_PROCESS, {"month": month}, actor)
 
     def fire_due_timer(self) -> CommandResult | None:
         """Fire the oldest due timer as one command; None when nothing is due.

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from engine import scheduler
 from engine.db import Database
-from engine.models import AuditEvent, Instance, Timer
+from engine.models import AuditEvent, RecurringRun, Timer
 from engine.service import Engine
 from tests.conftest import ADMIN, DATA
 
@@ -29,21 +29,29 @@ def fired_instances(engine: Engine) -> Counter:
         return Counter(session.scalars(select(AuditEvent.instance_id).where(AuditEvent.event == "timer.fired")))
 
 
-def test_scheduler_fires_at_start_up_what_fell_due_while_nothing_ran(engine, clock):
+def test_scheduler_catches_up_at_start_up_on_timers_and_recurring_work(engine, clock):
     start_timers(engine, 5, clock.now + timedelta(hours=1))
     clock.advance(hours=2)
-    ran = threading.Event()
     background = scheduler.configure(BackgroundScheduler(timezone=UTC), engine)
-    background.add_listener(lambda _event: ran.set(), EVENT_JOB_EXECUTED)
+    jobs = {job.id for job in background.get_jobs()}
+    executed: set[str] = set()
+    all_ran = threading.Event()
+
+    def ran(event) -> None:
+        executed.add(event.job_id)
+        if executed == jobs:
+            all_ran.set()
+
+    background.add_listener(ran, EVENT_JOB_EXECUTED)
     background.start()
     try:
-        assert ran.wait(timeout=30)
+        assert all_ran.wait(timeout=30)
     finally:
         background.shutdown()
     assert sorted(fired_instances(engine).values()) == [1] * 5
     with engine.db.read() as session:
         assert session.scalar(select(func.count()).select_from(Timer)) == 0
-        assert set(session.scalars(select(Instance.status))) == {"completed"}
+        assert session.scalar(select(func.count()).select_from(RecurringRun)) == len(jobs) - 1
 
 
 def test_two_workers_fire_each_timer_exactly_once(engine, clock, database_url):
