@@ -13,7 +13,7 @@ from typing import Any
 import click
 from tqdm import tqdm
 
-from engine import demo, queries, scheduler
+from engine import demo, queries, recurring, scheduler
 from engine.errors import EngineError
 from engine.factory import open_engine, workflows_dir
 from engine.privacy import Actor
@@ -159,3 +159,27 @@ def worker(engine: Engine, actor: Actor) -> None:
         scheduler.run(engine)
     except (KeyboardInterrupt, SystemExit):
         click.echo("调度进程已停止")
+
+
+@main.command("assessment-arrived")
+@click.argument("month")
+@_engine_command
+def assessment_arrived(engine: Engine, actor: Actor, month: str) -> None:
+    """Record that the district's assessment details for MONTH (YYYY-MM) arrived; starts the retrospective."""
+    result = engine.record_assessment(month, actor)
+    if result is None:
+        click.echo(f"{month} 的考核明细已记录过，未重复发起复盘")
+    else:
+        click.echo(f"已记录 {month} 考核明细，复盘流程已发起（实例 {result.instance_id}）")
+
+
+@main.command("run-job")
+@click.argument("name")
+@_engine_command
+def run_job(engine: Engine, actor: Actor, name: str) -> None:
+    """Run recurring job NAME now (e.g. weekly_report); does nothing if its period already has its work."""
+    jobs = engine.rules.at(engine.clock().date())["recurring_jobs"]
+    if name not in jobs:
+        raise click.BadParameter(f"没有名为 {name} 的周期性工作；可用：{'、'.join(jobs)}")
+    result = recurring.run_job(engine, name)
+    click.echo(f"{name}：本期工作已创建（实例 {result.instance_id}）" if result else f"{name}：本期工作此前已创建")

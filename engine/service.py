@@ -7,7 +7,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -131,7 +131,8 @@ class Engine:
             task.set_data(**clean)
             task.run()
             entry = AuditEntry("task.completed", actor.name, row.ticket_id, row.instance_id, task_id,
-                               {"step": row.bpmn_id, "title": row.title, "before": before, "after": clean})
+                               {"step": row.bpmn_id, "title": row.title, "before": _jsonable(before),
+                                "after": _jsonable(clean)})
             return [entry], task_id
 
         found: list[TaskRecord] = []
@@ -414,7 +415,7 @@ def _intake_hash(clean: dict[str, Any]) -> str:
 
 
 def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
-    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in data.items()}
+    return {k: v.isoformat() if isinstance(v, date) else v for k, v in data.items()}  # datetime is a date too
 
 
 def _same_ticket(conn: Connection, ticket_no: str, digest: str) -> IntakeResult:

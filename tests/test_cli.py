@@ -68,3 +68,18 @@ def test_deploy_refuses_bad_file_with_message(run, tmp_path):
     bad.write_bytes((workflows_dir() / "ticket.bpmn").read_bytes().replace(b"closed = True", b"import os"))
     result = run("deploy", str(bad))
     assert result.exit_code == 1 and "close（办结）的脚本被拒绝：脚本不允许 import 语句" in result.output
+
+
+def test_assessment_arrival_and_recurring_job_run_once(run):
+    run("init")
+    first = run("assessment-arrived", "2026-11")
+    assert first.exit_code == 0 and "复盘流程已发起" in first.output
+    assert "已记录过" in run("assessment-arrived", "2026-11").output
+    bad = run("assessment-arrived", "11/2026")
+    assert bad.exit_code == 1 and "考核月份格式应为 YYYY-MM" in bad.output
+
+    created = run("run-job", "weekly_report")
+    assert created.exit_code == 0 and "本期工作已创建" in created.output
+    assert "此前已创建" in run("run-job", "weekly_report").output
+    unknown = run("run-job", "daily_report")
+    assert unknown.exit_code == 2 and "没有名为 daily_report 的周期性工作" in unknown.output
