@@ -18,8 +18,9 @@ def claim(conn: Connection, job: str, period: str, now: datetime) -> bool:
 
     On PostgreSQL a concurrent claimant waits for the first one's commit and then gets False.
     """
-    statement = _INSERT[conn.dialect.name](_T).values(job=job, period=period, ran_at=now).on_conflict_do_nothing()
-    return conn.execute(statement).rowcount == 1
+    statement = (_INSERT[conn.dialect.name](_T).values(job=job, period=period, ran_at=now)
+                 .on_conflict_do_nothing().returning(_T.c.job))
+    return conn.execute(statement).first() is not None
 
 
 def link(conn: Connection, job: str, period: str, instance_id: int) -> None:
