@@ -1,6 +1,8 @@
 """Timer firing lag and scheduler start-up with many pending timers.
 
-    python bench/timers.py [--pending 100000] [--due 1000] [--database-url URL]
+    python bench/timers.py [--pending 100000] [--due 1000] [--database-url URL] [--fire-threads N]
+
+--database-url must name a scratch database: the benchmark drops its tables first.
 
 Pending timers are real instances of tests/data/one_timer.bpmn waiting on their timer: one is
 started through the engine and its stored state cloned row by row (starting 100,000 through the
@@ -16,20 +18,21 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from apscheduler.events import EVENT_JOB_EXECUTED
 from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy import event, func, insert, select
+from sqlalchemy import event, func, insert, select, text
 from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from engine import scheduler
 from engine.db import Database
-from engine.models import Instance, Timer
+from engine.models import Base, Instance, Timer
 from engine.privacy import Actor
+from engine.rules import RuleEntry, Rules
 from engine.service import Engine
 from tests.conftest import DATA
 
@@ -70,6 +73,14 @@ def measure_startup(engine: Engine) -> tuple[float, float]:
     return returned, first_poll
 
 
+def scratch(db: Database) -> None:
+    """An empty schema: --database-url must name a scratch database, whose tables are dropped."""
+    with db.engine.begin() as conn:
+        Base.metadata.drop_all(conn)
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    db.migrate()
+
+
 def pending(engine: Engine) -> int:
     with engine.db.engine.connect() as conn:
         return conn.scalar(select(func.count()).select_from(Timer))
@@ -80,11 +91,15 @@ def main() -> None:
     parser.add_argument("--pending", type=int, default=100_000)
     parser.add_argument("--due", type=int, default=1000)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--fire-threads", type=int, default=None, help="override scheduler_fire_threads")
     args = parser.parse_args()
+    rules = Rules.load()
+    if args.fire_threads:
+        rules = Rules([*rules.entries, RuleEntry(date.today(), {"scheduler_fire_threads": args.fire_threads})])
     with tempfile.TemporaryDirectory() as folder:
         db = Database(args.database_url or f"sqlite:///{folder}/bench.sqlite3")
-        db.migrate()
-        engine = Engine(db)
+        scratch(db)
+        engine = Engine(db, rules=rules)
         engine.deploy((DATA / "one_timer.bpmn").read_bytes(), "one_timer.bpmn", ACTOR)
         far = datetime.now(UTC) + timedelta(days=30)
 
@@ -112,6 +127,7 @@ def main() -> None:
           f"first poll done {small[2] * 1000:.1f} ms")
     print(f"start-up with {large[0]:>7,} pending timers: start() {large[1] * 1000:.1f} ms, "
           f"first poll done {large[2] * 1000:.1f} ms")
+    print(f"backend {db.engine.dialect.name}, firing threads {rules.at(date.today())['scheduler_fire_threads']}")
     print(f"{args.due} timers due at once among {large[0]:,} pending: lag p50 {statistics.median(lags) * 1000:.0f} ms, "
           f"p99 {lags[int(len(lags) * 0.99) - 1] * 1000:.0f} ms, max {lags[-1] * 1000:.0f} ms")
 

@@ -10,6 +10,7 @@ the first run, at once, fires whatever fell due while no scheduler ran.
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -49,9 +50,13 @@ def fire_due(engine: Engine) -> int:
     return fired
 
 
-def _fire_and_wake(engine: Engine, scheduler: BaseScheduler, poll: timedelta) -> None:
-    """Fire what is due, then wake again when the next timer falls due if that is before the next poll."""
-    fire_due(engine)
+def _fire_and_wake(engine: Engine, scheduler: BaseScheduler, poll: timedelta, threads: int) -> None:
+    """Fire what is due (`threads` firing loops at once), then wake when the next timer falls due."""
+    if threads == 1:
+        fire_due(engine)
+    else:
+        with ThreadPoolExecutor(threads, thread_name_prefix="jiesu-fire") as pool:
+            list(pool.map(fire_due, [engine] * threads))
     with engine.db.engine.connect() as conn:
         following = timers.next_due(conn)
     if following is None:
@@ -75,7 +80,8 @@ def configure(scheduler: BaseScheduler, engine: Engine) -> BaseScheduler:
     values = engine.rules.at(engine.clock().date())
     poll = timedelta(seconds=values["scheduler_poll_seconds"])
     now = datetime.now(UTC)
-    scheduler.add_job(_fire_and_wake, "interval", args=(engine, scheduler, poll), id=FIRE_JOB,
+    threads = values["scheduler_fire_threads"]
+    scheduler.add_job(_fire_and_wake, "interval", args=(engine, scheduler, poll, threads), id=FIRE_JOB,
                       seconds=poll.total_seconds(), next_run_time=now, max_instances=1,
                       coalesce=True, misfire_grace_time=None)
     for name, job in values["recurring_jobs"].items():
