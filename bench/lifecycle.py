@@ -64,7 +64,7 @@ def run_in_memory(count: int, folder: Path) -> float:
     db = Database(f"sqlite:///{folder / 'spec.sqlite3'}")
     db.migrate()
     engine = Engine(db)
-    result = engine.deploy_dir(workflows_dir(), ACTOR)[0]
+    result = next(r for r in engine.deploy_dir(workflows_dir(), ACTOR) if r.process_id == "ticket")
     with db.read() as session:
         process = engine.deployments.get(session.connection(), result.deployment_id).process
     db.dispose()

@@ -8,11 +8,13 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
+from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import Connection, bindparam, func, insert, update
 
 from engine.audit import AuditEntry
 from engine.bpmn import ParsedProcess
+from engine.errors import WorkflowFailed
 from engine.instances import InstanceHead
 from engine.models import TaskRecord, Ticket
 from engine.timer_events import moment
@@ -60,9 +62,12 @@ def due_times(workflow: BpmnWorkflow, before: Steps, after: Steps) -> dict[str, 
     for task_id, (_, info) in after.items():
         if task_id not in before and info.get("due"):
             task = workflow.get_task_from_id(UUID(task_id))
-            value = workflow.script_engine.evaluate(task, info["due"])
-            if value is not None:
-                due[task_id] = moment(value)
+            try:
+                value = workflow.script_engine.evaluate(task, info["due"])
+                if value is not None:
+                    due[task_id] = moment(value)
+            except (SpiffWorkflowException, TypeError, ValueError) as exc:
+                raise WorkflowFailed(f"任务 {info['name']} 的期限表达式 {info['due']} 出错：{exc}") from exc
     return due
 
 

@@ -118,3 +118,4 @@ def test_timer_whose_step_fails_is_postponed_and_does_not_block_the_others(engin
     assert timer_rows(engine) == {"wait": clock.now + timedelta(minutes=10)}
     failed = [r for r in audit_rows(engine) if r.event == "timer.failed"]
     assert len(failed) == 1 and "流程执行出错" in failed[0].data["error"]
+
