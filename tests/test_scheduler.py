@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.events import EVENT_JOB_EXECUTED
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -78,3 +78,13 @@ def test_two_workers_fire_each_timer_exactly_once(engine, clock, database_url):
     assert len(per_instance) == count and set(per_instance.values()) == {1}
     with engine.db.read() as session:
         assert session.scalar(select(func.count()).select_from(Timer)) == 0
+
+
+def test_after_a_run_the_scheduler_wakes_when_the_next_timer_falls_due(engine, clock):
+    start_timers(engine, 1, clock.now + timedelta(milliseconds=300))
+    background = scheduler.configure(BackgroundScheduler(timezone=UTC), engine)
+    job = background.get_job(scheduler.FIRE_JOB)
+    before = datetime.now(UTC)
+    job.func(*job.args)  # the run at start: nothing is due yet
+    wake = background.get_job(scheduler.FIRE_JOB).next_run_time
+    assert before + timedelta(milliseconds=250) <= wake <= datetime.now(UTC) + timedelta(milliseconds=300)
