@@ -13,11 +13,12 @@ from typing import Any
 import click
 from tqdm import tqdm
 
-from engine import demo, queries, recurring, scheduler
+from engine import demo, notices, queries, recurring, scheduler
 from engine.errors import EngineError
 from engine.factory import open_engine, workflows_dir
 from engine.privacy import Actor
 from engine.service import Engine
+from engine.workdays import LOCAL_TZ
 
 
 def _cli_actor(name: str | None) -> Actor:
@@ -148,6 +149,19 @@ def cancel(engine: Engine, actor: Actor, instance_id: int, reason: str) -> None:
 def ticket(engine: Engine, actor: Actor, ticket_no: str) -> None:
     """Show a ticket with its timeline as JSON."""
     click.echo(json.dumps(engine.view_ticket(ticket_no, actor), ensure_ascii=False, indent=2, default=str))
+
+
+@main.command("notices")
+@click.option("--kind", default=None, help="Only this kind: urge, reminder, escalation, follow_up.")
+@_engine_command
+def notices_command(engine: Engine, actor: Actor, kind: str | None) -> None:
+    """List the newest notices (催办, reminders, escalations), Beijing time."""
+    with engine.db.read() as session:
+        rows = notices.recent(session, kind)
+    for row in rows:
+        click.echo(f"{row['at'].astimezone(LOCAL_TZ):%Y-%m-%d %H:%M}  {row['kind']:<10} {row['ticket_no'] or '-':<18} "
+                   f"{'、'.join(row['recipients'])}：{row['text']}")
+    click.echo(f"共 {len(rows)} 条通知")
 
 
 @main.command()

@@ -8,7 +8,11 @@ import pytest
 from click.testing import CliRunner
 
 from api.cli import main
+from engine.db import Database
 from engine.factory import workflows_dir
+from engine.service import Engine
+from tests.conftest import FakeClock
+from tests.helpers import DISPATCH, SCREEN_OK, VALID, do, fire_all, receive
 
 
 @pytest.fixture
@@ -83,3 +87,18 @@ def test_assessment_arrival_and_recurring_job_run_once(run):
     assert "此前已创建" in run("run-job", "weekly_report").output
     unknown = run("run-job", "daily_report")
     assert unknown.exit_code == 2 and "没有名为 daily_report 的周期性工作" in unknown.output
+
+
+def test_notices_lists_what_the_timers_raised(run, database_url):
+    run("init")
+    engine = Engine(Database(database_url), clock=FakeClock())
+    ticket = receive(engine, "CLI-N1")
+    for step, data in (("verify", VALID), ("screen", SCREEN_OK), ("dispatch", DISPATCH)):
+        do(engine, ticket.instance_id, step, data)
+    engine.clock.advance(days=5)
+    fire_all(engine)
+    engine.db.dispose()
+    listing = run("notices", "--kind", "urge")
+    assert listing.exit_code == 0 and "共 1 条通知" in listing.output
+    assert "CLI-N1" in listing.output and "已超过签收时限" in listing.output
+    assert "共 0 条通知" in run("notices", "--kind", "escalation").output
