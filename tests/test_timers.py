@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -119,3 +119,9 @@ def test_timer_whose_step_fails_is_postponed_and_does_not_block_the_others(engin
     failed = [r for r in audit_rows(engine) if r.event == "timer.failed"]
     assert len(failed) == 1 and "流程执行出错" in failed[0].data["error"]
 
+
+
+def test_date_without_a_zone_is_beijing_time(engine, clock):
+    deploy(engine, "one_timer")
+    engine.start_process("one_timer", {"due": "2026-11-20T12:00:00", "total": 1, "parts": 1}, ADMIN)
+    assert timer_rows(engine) == {"wait": datetime(2026, 11, 20, 4, 0, tzinfo=UTC)}
