@@ -13,12 +13,13 @@ from typing import Any
 import click
 from tqdm import tqdm
 
-from engine import demo, queries
+from engine import demo, notices, queries, recurring, scheduler
 from engine.errors import EngineError
 from engine.factory import open_engine, workflows_dir
 from engine.privacy import Actor
 from engine.roles import ROLES
 from engine.service import Engine
+from engine.workdays import LOCAL_TZ
 
 
 def _cli_actor(name: str | None) -> Actor:
@@ -201,6 +202,54 @@ def cancel(engine: Engine, actor: Actor, instance_id: int, reason: str) -> None:
 def ticket(engine: Engine, actor: Actor, ticket_no: str) -> None:
     """Show a ticket with its timeline as JSON."""
     click.echo(json.dumps(engine.view_ticket(ticket_no, actor), ensure_ascii=False, indent=2, default=str))
+
+
+@main.command("notices")
+@click.option("--kind", default=None, help="Only this kind: urge, reminder, escalation, follow_up.")
+@_engine_command
+def notices_command(engine: Engine, actor: Actor, kind: str | None) -> None:
+    """List the newest notices (催办, reminders, escalations), Beijing time."""
+    with engine.db.read() as session:
+        rows = notices.recent(session, kind)
+    for row in rows:
+        click.echo(f"{row['at'].astimezone(LOCAL_TZ):%Y-%m-%d %H:%M}  {row['kind']:<10} {row['ticket_no'] or '-':<18} "
+                   f"{'、'.join(row['recipients'])}：{row['text']}")
+    click.echo(f"共 {len(rows)} 条通知")
+
+
+@main.command()
+@_engine_command
+def worker(engine: Engine, actor: Actor) -> None:
+    """Run the scheduler: fire due timers and recurring work until interrupted (Ctrl-C)."""
+    click.echo("调度进程已启动：到期定时器将自动触发（Ctrl-C 停止）")
+    try:
+        scheduler.run(engine)
+    except (KeyboardInterrupt, SystemExit):
+        click.echo("调度进程已停止")
+
+
+@main.command("assessment-arrived")
+@click.argument("month")
+@_engine_command
+def assessment_arrived(engine: Engine, actor: Actor, month: str) -> None:
+    """Record that the district's assessment details for MONTH (YYYY-MM) arrived; starts the retrospective."""
+    result = engine.record_assessment(month, actor)
+    if result is None:
+        click.echo(f"{month} 的考核明细已记录过，未重复发起复盘")
+    else:
+        click.echo(f"已记录 {month} 考核明细，复盘流程已发起（实例 {result.instance_id}）")
+
+
+@main.command("run-job")
+@click.argument("name")
+@_engine_command
+def run_job(engine: Engine, actor: Actor, name: str) -> None:
+    """Run recurring job NAME now (e.g. weekly_report); does nothing if its period already has its work."""
+    jobs = engine.rules.at(engine.clock().date())["recurring_jobs"]
+    if name not in jobs:
+        raise click.BadParameter(f"没有名为 {name} 的周期性工作；可用：{'、'.join(jobs)}")
+    result = recurring.run_job(engine, name)
+    click.echo(f"{name}：本期工作已创建（实例 {result.instance_id}）" if result else f"{name}：本期工作此前已创建")
 
 
 # Registered last: these modules use _engine_command from this one.

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from lxml import etree
-from SpiffWorkflow.bpmn.parser import BpmnParser
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
@@ -14,6 +13,7 @@ from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from engine.errors import DeploymentRejected
 from engine.roles import role_for_lane
 from engine.scripting import UnsafeScript, check_source
+from engine.timer_events import ClockedParser
 from forms import FormRegistry
 
 NS = {
@@ -21,6 +21,8 @@ NS = {
     "camunda": "http://camunda.org/schema/1.0/bpmn",
 }
 FORM_KEY = f"{{{NS['camunda']}}}formKey"
+# Camunda's attribute for a task's due date; here a Python expression over the task data.
+DUE_DATE = f"{{{NS['camunda']}}}dueDate"
 # (xpath, compile mode) of every piece of Python a diagram can carry
 _CODE_PATHS = (
     (".//bpmn:script", "exec"),
@@ -53,7 +55,7 @@ def parse_process(xml: bytes, filename: str, forms: FormRegistry) -> ParsedProce
     process = _executable_process(root, filename)
     _check_code(process)
     elements = _describe_elements(process, forms)
-    parser = BpmnParser(validator=_VALIDATOR)
+    parser = ClockedParser(validator=_VALIDATOR)
     try:
         parser.add_bpmn_xml(etree.ElementTree(root), filename=filename)
         spec = parser.get_spec(process.get("id"))
@@ -137,7 +139,15 @@ def _user_task(node: etree._Element, lane: str | None, forms: FormRegistry) -> d
         raise DeploymentRejected(f"用户任务 {_element_name(node)}没有指定表单（camunda:formKey）")
     if form not in forms:
         raise DeploymentRejected(f"用户任务 {_element_name(node)}引用了不存在的表单 {form}")
-    return {"kind": "user", "form": form, "role": _role(node, lane)}
+    info = {"kind": "user", "form": form, "role": _role(node, lane)}
+    due = (node.get(DUE_DATE) or "").strip()
+    if due:
+        try:
+            check_source(due, "eval")
+        except UnsafeScript as exc:
+            raise DeploymentRejected(f"用户任务 {_element_name(node)}的期限表达式被拒绝：{exc}") from exc
+        info["due"] = due
+    return info
 
 
 def _message_catch(node: etree._Element, lane: str | None, messages: dict[str, str],

@@ -198,3 +198,41 @@ class LoginAttempt(Base):
     remote_addr: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(UtcDateTime)
     success: Mapped[bool]
+
+
+class Timer(Base):
+    """A BPMN timer an instance waits on: written and removed with the command that changes it."""
+
+    __tablename__ = "timers"
+    __table_args__ = (UniqueConstraint("instance_id", "task_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id"))
+    task_id: Mapped[str] = mapped_column(String(36))
+    bpmn_id: Mapped[str] = mapped_column(String(100))
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+
+class Notice(Base):
+    """A message to staff raised by the workflow: urge notice (催办), reminder, escalation."""
+
+    __tablename__ = "notices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    kind: Mapped[str] = mapped_column(String(30))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("instances.id"), index=True)
+    recipients: Mapped[list[str]] = mapped_column(JsonData)
+    text: Mapped[str] = mapped_column(Text)
+
+
+class RecurringRun(Base):
+    """One row per recurring job and period: its primary key is what makes the job run once."""
+
+    __tablename__ = "recurring_runs"
+
+    job: Mapped[str] = mapped_column(String(50), primary_key=True)
+    period: Mapped[str] = mapped_column(String(20), primary_key=True)
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("instances.id"))
+    ran_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
+from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import Connection, bindparam, func, insert, update
 
 from engine.audit import AuditEntry
 from engine.bpmn import ParsedProcess
+from engine.errors import WorkflowFailed
 from engine.instances import InstanceHead
 from engine.models import NO_DEADLINE, TaskRecord, Ticket
+from engine.timer_events import moment
 
 OPEN = "open"
 # Workflow data keys that are also ticket columns; the screening form may refine intake values.
@@ -52,8 +56,23 @@ def waiting_steps(workflow: BpmnWorkflow, process: ParsedProcess) -> Steps:
     return steps
 
 
+def due_times(workflow: BpmnWorkflow, before: Steps, after: Steps) -> dict[str, datetime]:
+    """Deadlines of newly opened tasks whose element has a due expression (camunda:dueDate)."""
+    due = {}
+    for task_id, (_, info) in after.items():
+        if task_id not in before and info.get("due"):
+            task = workflow.get_task_from_id(UUID(task_id))
+            try:
+                value = workflow.script_engine.evaluate(task, info["due"])
+                if value is not None:
+                    due[task_id] = moment(value)
+            except (SpiffWorkflowException, TypeError, ValueError) as exc:
+                raise WorkflowFailed(f"任务 {info['name']} 的期限表达式 {info['due']} 出错：{exc}") from exc
+    return due
+
+
 def write_tasks(conn: Connection, instance: InstanceHead, before: Steps, after: Steps, now: datetime,
-                actor: str, finished: str | None) -> list[AuditEntry]:
+                actor: str, finished: str | None, due: dict[str, datetime] | None = None) -> list[AuditEntry]:
     """End rows for steps that are gone, open rows for new ones; audit entries for both."""
     ended = [task_id for task_id in before if task_id not in after]
     cancelled = [task_id for task_id in ended if task_id != finished]
@@ -63,17 +82,19 @@ def write_tasks(conn: Connection, instance: InstanceHead, before: Steps, after: 
     entries = [_entry("task.cancelled", actor, instance, task_id, *before[task_id]) for task_id in cancelled]
     opened = [task_id for task_id in after if task_id not in before]
     if opened:
-        conn.execute(insert(_TASKS), [_task_row(instance, task_id, *after[task_id], now) for task_id in opened])
+        due = due or {}
+        conn.execute(insert(_TASKS), [_task_row(instance, task_id, *after[task_id], now, due.get(task_id))
+                                      for task_id in opened])
         entries += [_entry("task.opened", actor, instance, task_id, *after[task_id]) for task_id in opened]
     return entries
 
 
 def _task_row(instance: InstanceHead, task_id: str, bpmn_id: str, info: dict[str, Any],
-              now: datetime) -> dict[str, Any]:
+              now: datetime, due_at: datetime | None) -> dict[str, Any]:
     return {"id": task_id, "instance_id": instance.id, "ticket_id": instance.ticket_id, "kind": info["kind"],
             "bpmn_id": bpmn_id, "title": info["name"], "role": info.get("role"), "form_key": info.get("form"),
-            "state": OPEN, "assignee": None, "due_at": None, "deadline_order": NO_DEADLINE, "created_at": now,
-            "ended_at": None,
+            "state": OPEN, "assignee": None, "due_at": due_at, "deadline_order": due_at or NO_DEADLINE,
+            "created_at": now, "ended_at": None,
             "ended_by": None}
 
 

@@ -9,12 +9,16 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 
+from engine.script_functions import FUNCTIONS
+
 _SAFE_BUILTIN_NAMES = (
     "abs", "all", "any", "bool", "dict", "enumerate", "filter", "float", "int", "isinstance", "len",
     "list", "map", "max", "min", "range", "reversed", "round", "set", "sorted", "str", "sum", "tuple",
     "zip", "ValueError",
 )
 SAFE_BUILTINS = {name: getattr(builtins, name) for name in _SAFE_BUILTIN_NAMES}
+# Engine functions sit beside the builtins, so they are callable but never land in task data.
+_SCRIPT_BUILTINS = SAFE_BUILTINS | FUNCTIONS
 _FORBIDDEN_NAMES = {
     "open", "exec", "eval", "compile", "getattr", "setattr", "delattr", "globals", "locals", "vars",
     "input", "breakpoint", "help", "memoryview", "type", "object", "super", "classmethod",
@@ -57,21 +61,21 @@ def _check_node(node: ast.AST) -> None:
 
 
 class RestrictedEnvironment(TaskDataEnvironment):
-    """Task data is the namespace; builtins are a short safe list; the AST is checked first."""
+    """Task data is the namespace; builtins are a short safe list plus engine functions; AST checked first."""
 
     def __init__(self) -> None:
-        super().__init__({"__builtins__": SAFE_BUILTINS})
+        super().__init__({"__builtins__": _SCRIPT_BUILTINS})
 
     def evaluate(self, expression: str, context: dict, external_context: dict | None = None) -> Any:
         code = _compiled(expression.strip(), "eval")
-        namespace = {**context, **(external_context or {}), "__builtins__": SAFE_BUILTINS}
+        namespace = {**context, **(external_context or {}), "__builtins__": _SCRIPT_BUILTINS}
         return eval(code, namespace)  # noqa: S307 - restricted by _compiled and SAFE_BUILTINS
 
     def execute(self, script: str, context: dict, external_context: dict | None = None) -> bool:
         code = _compiled(script, "exec")
         self.check_for_overwrite(context, external_context or {})
         context.update(external_context or {})
-        context["__builtins__"] = SAFE_BUILTINS
+        context["__builtins__"] = _SCRIPT_BUILTINS
         try:
             exec(code, context)  # noqa: S102 - restricted by _compiled and SAFE_BUILTINS
         finally:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -19,21 +20,33 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from engine import audit, instances, queries, state
+from engine import audit, command_context, instances, notices, once, queries, state, timers
 from engine.audit import AuditEntry
 from engine.clock import Clock, system_clock
+from engine.command_context import CommandContext
 from engine.db import Database
 from engine.deployments import DeploymentCache, DeployResult, LoadedDeployment, deploy, latest_deployment_id
 from engine.errors import Conflict, DuplicateTicket, Forbidden, InvalidData, WorkflowFailed
 from engine.instances import InstanceHead
 from engine.models import Instance, TaskRecord, Ticket
-from engine.privacy import PERSONAL_FIELDS, Actor, sees_personal_data
-from engine.projection import OPEN, Steps, end_event, ticket_values, update_ticket, waiting_steps, write_tasks
+from engine.privacy import PERSONAL_FIELDS, SYSTEM, Actor, sees_personal_data
+from engine.projection import (
+    OPEN,
+    Steps,
+    due_times,
+    end_event,
+    ticket_values,
+    update_ticket,
+    waiting_steps,
+    write_tasks,
+)
 from engine.rules import Rules
 from engine.users import Users
 from forms import FormDefinition, FormRegistry, FormValidationError, validate
 
 TICKET_PROCESS = "ticket"
+RETROSPECTIVE_PROCESS = "retrospective"
+_MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 # Ticket fields the workflow's gateways and scripts may read; personal data stays out of it.
 _WORKFLOW_FIELDS = ("ticket_no", "source", "community", "category_l1", "category_l2", "category_l3",
                     "request_type", "sla_level", "tags", "monthly_theme")
@@ -58,6 +71,10 @@ class IntakeResult:
 
 # A command's own part: change the workflow, return its audit entries and the task it finished.
 Step = Callable[[BpmnWorkflow, LoadedDeployment], tuple[list[AuditEntry], str | None]]
+
+
+class _NothingDue(Exception):
+    """No timer is due (or every due one is held by another worker): nothing to do, nothing written."""
 
 
 class Engine:
@@ -118,7 +135,8 @@ class Engine:
             task.set_data(**clean)
             task.run()
             entry = AuditEntry("task.completed", actor.name, row.ticket_id, row.instance_id, task_id,
-                               {"step": row.bpmn_id, "title": row.title, "before": before, "after": clean})
+                               {"step": row.bpmn_id, "title": row.title, "before": _jsonable(before),
+                                "after": _jsonable(clean)})
             return [entry], task_id
 
         found: list[TaskRecord] = []
@@ -151,6 +169,76 @@ class Engine:
 
         return self._command(lambda conn: instances.head(conn, instance_id), expected_version, actor, step,
                              final_status="cancelled")
+
+    def start_process(self, process_id: str, data: dict[str, Any], actor: Actor) -> CommandResult:
+        """Start an instance of the newest deployment of `process_id` that belongs to no ticket."""
+        with self.db.transaction() as conn, command_context.active(self.clock(), self.rules) as context:
+            instance, workflow, steps = self._start(conn, context, process_id, data, None, actor, [])
+        self.workflows.put(instance.id, instance.version, workflow)
+        return CommandResult(instance.id, instance.version, instance.status, None, tuple(steps))
+
+    def start_once(self, job: str, period: str, process_id: str, data: dict[str, Any],
+                   actor: Actor) -> CommandResult | None:
+        """Start `process_id` as `job`'s work for `period`, unless any node already did; then None."""
+        with self.db.transaction() as conn, command_context.active(self.clock(), self.rules) as context:
+            if not once.claim(conn, job, period, context.now):
+                return None
+            started = AuditEntry("recurring.started", actor.name, data={"job": job, "period": period})
+            instance, workflow, steps = self._start(conn, context, process_id, data, None, actor, [started])
+            once.link(conn, job, period, instance.id)
+        self.workflows.put(instance.id, instance.version, workflow)
+        return CommandResult(instance.id, instance.version, instance.status, None, tuple(steps))
+
+    def record_assessment(self, month: str, actor: Actor) -> CommandResult | None:
+        """The district's detailed assessment for `month` (YYYY-MM) has arrived: start its retrospective.
+
+        Recording the same month again starts nothing and returns None.
+        """
+        if not _MONTH.fullmatch(month or ""):
+            raise InvalidData("考核月份格式应为 YYYY-MM，例如 2026-11", {"month": ["格式应为 YYYY-MM。"]})
+        return self.start_once(RETROSPECTIVE_PROCESS, month, RETROSPECTIVE_PROCESS, {"month": month}, actor)
+
+    def fire_due_timer(self) -> CommandResult | None:
+        """Fire the oldest due timer as one command; None when nothing is due.
+
+        The row is claimed (FOR UPDATE SKIP LOCKED on PostgreSQL) in the command's own transaction
+        and deleted by it, so a timer fires exactly once: a crash before commit leaves it due.
+        """
+        claimed: list[timers.DueTimer] = []
+
+        def locate(conn: Connection) -> InstanceHead:
+            timer = timers.claim_due(conn, self.clock())
+            if timer is None:
+                raise _NothingDue
+            claimed.append(timer)
+            return instances.head(conn, timer.instance_id)
+
+        def step(workflow: BpmnWorkflow, deployment: LoadedDeployment) -> tuple[list[AuditEntry], str | None]:
+            timer = claimed[0]
+            workflow.refresh_timers()
+            if timers.waiting_timers(workflow).get(timer.task_id, (None, None))[1] == timer.due_at:
+                raise _NothingDue  # due by the claim's reading of the clock, not yet by the command's
+            name = deployment.process.elements.get(timer.bpmn_id, {}).get("name", timer.bpmn_id)
+            return [AuditEntry("timer.fired", SYSTEM.name, None, timer.instance_id, timer.task_id,
+                               {"step": timer.bpmn_id, "title": name, "due_at": timer.due_at.isoformat()})], None
+
+        try:
+            return self._command(locate, None, SYSTEM, step)
+        except _NothingDue:
+            return None
+        except WorkflowFailed as exc:
+            self._postpone(claimed[0], exc.message)
+            raise
+
+    def _postpone(self, timer: timers.DueTimer, error: str) -> None:
+        """A timer whose step fails is retried later rather than blocking every timer behind it."""
+        now = self.clock()
+        retry = now + timedelta(minutes=self.rules.at(now.date())["timer_retry_minutes"])
+        with self.db.transaction() as conn:
+            timers.postpone(conn, timer.id, retry)
+            audit.append(conn, [AuditEntry("timer.failed", SYSTEM.name, None, timer.instance_id, timer.task_id,
+                                           {"step": timer.bpmn_id, "error": error, "retry_at": retry.isoformat()})],
+                         now)
 
     def claim(self, task_id: str, actor: Actor, release: bool = False) -> None:
         """Take a task (or give it back) so colleagues with the same role see it is being worked on."""
@@ -199,8 +287,7 @@ class Engine:
 
     def _command(self, locate: Callable[[Connection], InstanceHead], expected_version: int | None, actor: Actor,
                  step: Step, final_status: str | None = None) -> CommandResult:
-        now = self.clock()
-        with self.db.transaction() as conn:
+        with self.db.transaction() as conn, command_context.active(self.clock(), self.rules) as context:
             instance = locate(conn)
             instance.check(expected_version)
             deployment = self.deployments.get(conn, instance.deployment_id)
@@ -208,15 +295,16 @@ class Engine:
                 instances.stored_state(conn, instance.id), deployment.process)
             before = waiting_steps(workflow, deployment.process)
             entries, finished = _run(workflow, lambda: step(workflow, deployment))
-            steps = self._write(conn, instance, workflow, deployment, actor, now, entries, finished, before,
+            steps = self._write(conn, instance, workflow, deployment, actor, context, entries, finished, before,
                                 final_status)
         self.workflows.put(instance.id, instance.version, workflow)
         return CommandResult(instance.id, instance.version, instance.status, instance.ticket_id, tuple(steps))
 
     def _write(self, conn: Connection, instance: InstanceHead, workflow: BpmnWorkflow,
-               deployment: LoadedDeployment, actor: Actor, now: datetime, entries: list[AuditEntry],
+               deployment: LoadedDeployment, actor: Actor, context: CommandContext, entries: list[AuditEntry],
                finished: str | None, before: Steps, final_status: str | None) -> Steps:
-        """Write state, projections and audit rows; the caller's transaction commits them together."""
+        """Write state, projections, timers, notices and audit rows; the caller's transaction commits them."""
+        now = context.now
         steps = waiting_steps(workflow, deployment.process)
         status, end = final_status or "running", None
         if final_status is None and workflow.completed:
@@ -224,39 +312,51 @@ class Engine:
             entries.append(AuditEntry("instance.completed", actor.name, instance.ticket_id, instance.id,
                                       data={"end_event": end}))
         instances.save_state(conn, instance, state.dump(workflow), status, end, now)
-        entries += write_tasks(conn, instance, before, steps, now, actor.name, finished)
         if instance.ticket_id is not None:
             update_ticket(conn, instance.ticket_id, ticket_values(_current_data(workflow), status, end, steps, now))
-        _finish_audit(conn, instance, entries, now)
+        _record(conn, instance, workflow, before, steps, context, actor, finished, entries)
         return steps
 
     def _intake(self, clean: dict[str, Any], digest: str, actor: Actor) -> IntakeResult:
-        now = self.clock()
-        with self.db.transaction() as conn:
+        with self.db.transaction() as conn, command_context.active(self.clock(), self.rules) as context:
             if conn.scalar(select(Ticket.id).where(Ticket.ticket_no == clean["ticket_no"])) is not None:
                 return _same_ticket(conn, clean["ticket_no"], digest)
-            deployment = self.deployments.get(conn, latest_deployment_id(conn, TICKET_PROCESS))
-            workflow = state.new_workflow(deployment.process)
-            _run(workflow, lambda: _start(workflow, self._start_data(clean)))
-            steps = waiting_steps(workflow, deployment.process)
-            columns = {**_ticket_columns(clean), "intake_hash": digest, "created_at": now,
-                       **ticket_values(_current_data(workflow), "running", None, steps, now)}
-            ticket_id = conn.scalar(insert(Ticket).values(columns).returning(Ticket.id))
-            instance = instances.insert_instance(conn, deployment.id, ticket_id, state.dump(workflow), now)
+
+            def insert_ticket(workflow: BpmnWorkflow, steps: Steps) -> int:
+                columns = {**_ticket_columns(clean), "intake_hash": digest, "created_at": context.now,
+                           **ticket_values(_current_data(workflow), "running", None, steps, context.now)}
+                return conn.scalar(insert(Ticket).values(columns).returning(Ticket.id))
+
             public = {k: v for k, v in clean.items() if k not in PERSONAL_FIELDS}
-            entries = [AuditEntry("ticket.received", actor.name, ticket_id, instance.id, None, _jsonable(public)),
-                       AuditEntry("instance.started", actor.name, ticket_id, instance.id, None,
-                                  {"process_id": deployment.process.process_id, "deployment_id": deployment.id})]
-            entries += write_tasks(conn, instance, {}, steps, now, actor.name, None)
-            _finish_audit(conn, instance, entries, now)
+            received = [AuditEntry("ticket.received", actor.name, None, None, None, _jsonable(public))]
+            instance, workflow, _ = self._start(conn, context, TICKET_PROCESS, self._start_data(clean),
+                                                insert_ticket, actor, received)
         self.workflows.put(instance.id, instance.version, workflow)
-        return IntakeResult(ticket_id, clean["ticket_no"], instance.id, True)
+        return IntakeResult(instance.ticket_id, clean["ticket_no"], instance.id, True)
+
+    def _start(self, conn: Connection, context: CommandContext, process_id: str, data: dict[str, Any],
+               insert_ticket: Callable[[BpmnWorkflow, Steps], int] | None, actor: Actor,
+               entries: list[AuditEntry]) -> tuple[InstanceHead, BpmnWorkflow, Steps]:
+        """Create and run a new instance; `insert_ticket` makes the ticket row it belongs to, if any."""
+        deployment = self.deployments.get(conn, latest_deployment_id(conn, process_id))
+        workflow = state.new_workflow(deployment.process)
+        _run(workflow, lambda: _start(workflow, data))
+        steps = waiting_steps(workflow, deployment.process)
+        ticket_id = insert_ticket(workflow, steps) if insert_ticket else None
+        instance = instances.insert_instance(conn, deployment.id, ticket_id, state.dump(workflow), context.now)
+        for entry in entries:
+            entry.instance_id = instance.id
+        entries.append(AuditEntry("instance.started", actor.name, ticket_id, instance.id, None,
+                                  {"process_id": deployment.process.process_id, "deployment_id": deployment.id}))
+        _record(conn, instance, workflow, {}, steps, context, actor, None, entries)
+        return instance, workflow, steps
 
     def _start_data(self, clean: dict[str, Any]) -> dict[str, Any]:
         rules = self.rules.at(clean["received_at"].date())
         data = {key: clean.get(key) for key in _WORKFLOW_FIELDS}
         data.update(received_at=clean["received_at"].isoformat(), max_extensions=rules["max_extensions"],
-                    extension_count=0, extension_days_total=0, reopen_count=0)
+                    extension_count=0, extension_days_total=0, reopen_count=0,
+                    sla_started_at=None, sla_deadline=None)  # the SLA clock starts at dispatch or sign-for
         return data
 
 
@@ -269,6 +369,16 @@ def _run(workflow: BpmnWorkflow, step: Callable[[], Any]) -> Any:
     except SpiffWorkflowException as exc:
         where = getattr(getattr(exc, "task_spec", None), "bpmn_name", None) or getattr(exc, "task_spec", "")
         raise WorkflowFailed(f"流程执行出错（{where}）：{exc}") from exc
+
+
+def _record(conn: Connection, instance: InstanceHead, workflow: BpmnWorkflow, before: Steps, steps: Steps,
+            context: CommandContext, actor: Actor, finished: str | None, entries: list[AuditEntry]) -> None:
+    """Task rows, timer rows, notices and audit entries of a command that has saved its state."""
+    due = due_times(workflow, before, steps)
+    entries += write_tasks(conn, instance, before, steps, context.now, actor.name, finished, due)
+    timers.sync(conn, instance.id, workflow)
+    entries += notices.write(conn, instance, context.notices, actor.name, context.now)
+    _finish_audit(conn, instance, entries, context.now)
 
 
 def _finish_audit(conn: Connection, instance: InstanceHead, entries: list[AuditEntry], now: datetime) -> None:
@@ -321,7 +431,7 @@ def _intake_hash(clean: dict[str, Any]) -> str:
 
 
 def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
-    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in data.items()}
+    return {k: v.isoformat() if isinstance(v, date) else v for k, v in data.items()}  # datetime is a date too
 
 
 def _same_ticket(conn: Connection, ticket_no: str, digest: str) -> IntakeResult:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from datetime import date
 from threading import Lock
 from typing import Any
 from uuid import UUID
@@ -16,6 +17,7 @@ from SpiffWorkflow.task import Task
 
 from engine.bpmn import ParsedProcess
 from engine.scripting import restricted_script_engine
+from engine.timer_events import CONVERTERS
 
 _SCRIPT_ENGINE = restricted_script_engine()
 
@@ -69,8 +71,10 @@ class _FlatDeltaTaskConverter(TaskConverter):
 
 
 _SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(
-    {**DEFAULT_CONFIG, BpmnWorkflow: _StateConverter, Task: _FlatDeltaTaskConverter}))
-_ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME  # datetimes go through Spiff's typed conversion
+    {**DEFAULT_CONFIG, **CONVERTERS, BpmnWorkflow: _StateConverter, Task: _FlatDeltaTaskConverter}))
+# Forms give dates (date fields) as well as datetimes; Spiff registers only the latter.
+_SERIALIZER.registry.register(date, lambda v: {"value": v.isoformat()}, lambda v: date.fromisoformat(v["value"]))
+_ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME  # dates and datetimes go through Spiff's typed conversion
 
 
 def new_workflow(process: ParsedProcess) -> BpmnWorkflow:

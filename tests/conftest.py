@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -18,6 +19,7 @@ from engine.models import Base
 from engine.privacy import Actor
 from engine.service import Engine
 
+DATA = Path(__file__).parent / "data"
 pytest_plugins = ["tests.web_fixtures"]
 ADMIN = Actor("管理员甲", frozenset({"admin"}))
 INTAKE = Actor("受理员王", frozenset({"intake"}))

@@ -8,7 +8,7 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from sqlalchemy import select
 
 from engine import state
-from engine.models import AuditEvent, Base, Instance, TaskRecord, Ticket
+from engine.models import AuditEvent, Base, Instance, Notice, TaskRecord, Ticket
 from engine.privacy import Actor
 from engine.service import Engine, IntakeResult
 from tests.conftest import ADMIN, DISPATCHER, INTAKE, UNIT
@@ -101,3 +101,17 @@ def finish(engine: Engine, instance_id: int) -> None:
     """From handling to close along the main path."""
     for step, data in (("handle", REPLY), ("review", APPROVE), ("feedback", SATISFIED)):
         do(engine, instance_id, step, data)
+
+
+def fire_all(engine: Engine) -> int:
+    """Fire every timer due by the engine's clock, as the scheduler would."""
+    fired = 0
+    while engine.fire_due_timer() is not None:
+        fired += 1
+    return fired
+
+
+def notices(engine: Engine, kind: str | None = None) -> list[Notice]:
+    with engine.db.read() as session:
+        query = select(Notice).order_by(Notice.id)
+        return list(session.scalars(query if kind is None else query.where(Notice.kind == kind)))

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import json
 
+from engine.db import Database
 from engine.factory import workflows_dir
+from engine.service import Engine
+from tests.conftest import FakeClock
+from tests.helpers import DISPATCH, SCREEN_OK, VALID, do, fire_all, receive
 
 
 def test_init_demo_tasks_complete(run):
@@ -54,3 +58,33 @@ def test_deploy_refuses_bad_file_with_message(run, tmp_path):
     bad.write_bytes((workflows_dir() / "ticket.bpmn").read_bytes().replace(b"closed = True", b"import os"))
     result = run("deploy", str(bad))
     assert result.exit_code == 1 and "close（办结）的脚本被拒绝：脚本不允许 import 语句" in result.output
+
+
+def test_assessment_arrival_and_recurring_job_run_once(run):
+    run("init")
+    first = run("assessment-arrived", "2026-11")
+    assert first.exit_code == 0 and "复盘流程已发起" in first.output
+    assert "已记录过" in run("assessment-arrived", "2026-11").output
+    bad = run("assessment-arrived", "11/2026")
+    assert bad.exit_code == 1 and "考核月份格式应为 YYYY-MM" in bad.output
+
+    created = run("run-job", "weekly_report")
+    assert created.exit_code == 0 and "本期工作已创建" in created.output
+    assert "此前已创建" in run("run-job", "weekly_report").output
+    unknown = run("run-job", "daily_report")
+    assert unknown.exit_code == 2 and "没有名为 daily_report 的周期性工作" in unknown.output
+
+
+def test_notices_lists_what_the_timers_raised(run, database_url):
+    run("init")
+    engine = Engine(Database(database_url), clock=FakeClock())
+    ticket = receive(engine, "CLI-N1")
+    for step, data in (("verify", VALID), ("screen", SCREEN_OK), ("dispatch", DISPATCH)):
+        do(engine, ticket.instance_id, step, data)
+    engine.clock.advance(days=5)
+    fire_all(engine)
+    engine.db.dispose()
+    listing = run("notices", "--kind", "urge")
+    assert listing.exit_code == 0 and "共 1 条通知" in listing.output
+    assert "CLI-N1" in listing.output and "已超过签收时限" in listing.output
+    assert "共 0 条通知" in run("notices", "--kind", "escalation").output

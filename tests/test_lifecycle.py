@@ -15,12 +15,14 @@ from tests.helpers import (
     EXTEND,
     REGISTER,
     REPLY,
+    SATISFIED,
     SCREEN_NOT_OURS,
     SCREEN_OK,
     VALID,
     audit_rows,
     do,
     finish,
+    fire_all,
     instance_row,
     open_steps,
     receive,
@@ -252,5 +254,16 @@ def _path_extensions_review_exemption_reopen(engine, iid):
     finish(engine, iid)
 
 
-_ALL_PATHS = (_path_invalid, _path_return, _path_return_rejected_and_reassigned,
+def _path_every_deadline_missed(engine, iid):
+    """Late at each step: the urge, reminder, escalation and follow-up branches all run."""
+    for step, data in (("verify", VALID), ("screen", SCREEN_OK), ("dispatch", DISPATCH)):
+        do(engine, iid, step, data)
+    for days, step, data in ((5, "sign_for", {"accepted": True}), (0, "register", REGISTER), (30, "handle", REPLY),
+                             (0, "review", APPROVE), (10, "feedback", SATISFIED)):
+        engine.clock.advance(days=days)
+        fire_all(engine)
+        do(engine, iid, step, data)
+
+
+_ALL_PATHS = (_path_invalid, _path_every_deadline_missed, _path_return, _path_return_rejected_and_reassigned,
               _path_extensions_review_exemption_reopen, lambda e, i: (to_handling(e, i), finish(e, i)))
