@@ -1,0 +1,65 @@
+"""Everything reports and the dashboard show about one period, computed once and on first use."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+from engine.service import Engine
+
+from . import periods
+from .forecast import Forecast, forecast_next
+from .hot import HotIssues, hot_issues
+from .periods import Period
+from .ranking import Standing, ranking_trend, standing
+from .rates import RateTable, TicketLoss, costly_tickets, period_rates
+
+
+class Analysis:
+    def __init__(self, engine: Engine, period: Period):
+        self.engine = engine
+        self.period = period
+        self.config: dict[str, Any] = engine.rules.at(period.last_day)
+        self._by: dict[str, RateTable] = {}
+
+    @cached_property
+    def previous(self) -> Period:
+        return periods.previous(self.period, self.engine.rules)
+
+    @cached_property
+    def rates(self) -> RateTable:
+        return period_rates(self.engine, self.period)
+
+    @cached_property
+    def previous_rates(self) -> RateTable:
+        return period_rates(self.engine, self.previous)
+
+    def rates_by(self, by: str) -> RateTable:
+        if by not in self._by:
+            self._by[by] = period_rates(self.engine, self.period, by)
+        return self._by[by]
+
+    @cached_property
+    def hot(self) -> HotIssues:
+        return hot_issues(self.engine, self.period)
+
+    @cached_property
+    def forecast(self) -> Forecast:
+        return forecast_next(self.engine, self.period)
+
+    @cached_property
+    def costly(self) -> list[TicketLoss]:
+        return costly_tickets(self.engine, self.period, limit=None)
+
+    @cached_property
+    def standing(self) -> Standing:
+        """This assessment month's standing (for longer periods: their last month's)."""
+        return standing(self.engine, periods.months_back(self.period, 1, self.engine.rules)[0])
+
+    @cached_property
+    def trend(self) -> list[Standing]:
+        return ranking_trend(self.engine, self.period, 12)
+
+    @property
+    def fonts(self) -> tuple[str, ...]:
+        return tuple(self.config["charts"]["font_families"])

@@ -1,0 +1,24 @@
+"""How figures look to staff, the same in reports, the dashboard and the command line."""
+
+from __future__ import annotations
+
+NONE = "—"
+
+
+def pct(value: float | None) -> str:
+    return NONE if value is None else f"{value:.2%}"
+
+
+def score(value: float | None) -> str:
+    return NONE if value is None else f"{value:.2f}"
+
+
+def change(value: float | None) -> str:
+    """Relative change; None means the earlier period had none."""
+    return "新增" if value is None else f"{value:+.1%}"
+
+
+def yuan(value: int | None) -> str:
+    if value is None:
+        return NONE
+    return f"{'+' if value > 0 else ''}{value:,} 元" if value else "0 元"
