@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date
 from functools import cached_property
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from engine.service import Engine
 
@@ -13,6 +15,12 @@ from .hot import HotIssues, hot_issues
 from .periods import Period
 from .ranking import Standing, ranking_trend, standing
 from .rates import RateTable, TicketLoss, costly_tickets, period_rates
+
+
+def local_today(engine: Engine) -> date:
+    """Today as staff in the office's time zone see it."""
+    now = engine.clock()
+    return now.astimezone(ZoneInfo(engine.rules.at(now.date())["timezone"])).date()
 
 
 class Analysis:

@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import math
+
 NONE = "—"
 
 
+def missing(value: float | None) -> bool:
+    """None, or the NaN pandas puts where a value is missing."""
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
 def pct(value: float | None) -> str:
-    return NONE if value is None else f"{value:.2%}"
+    return NONE if missing(value) else f"{value:.2%}"
 
 
 def score(value: float | None) -> str:
-    return NONE if value is None else f"{value:.2f}"
+    return NONE if missing(value) else f"{value:.2f}"
 
 
 def change(value: float | None) -> str:
     """Relative change; None means the earlier period had none."""
-    return "新增" if value is None else f"{value:+.1%}"
+    return "新增" if missing(value) else f"{value:+.1%}"
 
 
 def yuan(value: int | None) -> str:

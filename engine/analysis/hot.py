@@ -67,7 +67,10 @@ def compare(counts: list[dict[str, int]], current_total: int, top: int) -> pd.Da
              "previous": previous.get(key, 0), "change_pct": _pct(current[key], previous.get(key, 0)),
              "last_year": last_year.get(key, 0), "yoy_pct": _pct(current[key], last_year.get(key, 0))}
             for key in keys]
-    return pd.DataFrame(rows, columns=CHANGE_COLUMNS)
+    frame = pd.DataFrame(rows, columns=CHANGE_COLUMNS)
+    for column in ("change_pct", "yoy_pct"):  # object columns keep None ("new") instead of NaN
+        frame[column] = pd.Series([row[column] for row in rows], dtype=object)
+    return frame
 
 
 def keyword_counts(engine: Engine, period: Period, config: dict[str, Any]) -> tuple[Counter, int]:

@@ -16,9 +16,10 @@ from docx.shared import Cm, Pt
 from engine.errors import InvalidData
 from engine.service import Engine
 
-from . import charts, periods
-from .context import Analysis
-from .fmt import change, pct, score, yuan
+from . import figures, periods
+from .charts import Chart
+from .context import Analysis, local_today
+from .fmt import NONE, change, missing, pct, score, yuan
 from .periods import Period
 from .rates import GROUP_LABELS, RateRow
 
@@ -50,17 +51,17 @@ def build_report(engine: Engine, kind: str, period: Period) -> bytes:
     return buffer.getvalue()
 
 
-def write_report(engine: Engine, kind: str, period_text: str | None, path: Path) -> Period:
-    """Write a report file; without a period, the last complete one (what a recurring job files)."""
-    period = (periods.parse(period_text, engine.rules) if period_text
-              else periods.last_complete(PERIOD_KINDS.get(kind, "month"), _local_today(engine), engine.rules))
+def report_period(engine: Engine, kind: str, period_text: str | None = None) -> Period:
+    """The period named, or else the last complete period of the report's kind (what a recurring job files)."""
+    if period_text:
+        return periods.parse(period_text, engine.rules)
+    if kind not in PERIOD_KINDS:
+        raise InvalidData(f"未知的报告类型 {kind}：可选 {'、'.join(PERIOD_KINDS)}")
+    return periods.last_complete(PERIOD_KINDS[kind], local_today(engine), engine.rules)
+
+
+def write_report(engine: Engine, kind: str, period: Period, path: Path) -> None:
     path.write_bytes(build_report(engine, kind, period))
-    return period
-
-
-def _local_today(engine: Engine):
-    zone = ZoneInfo(engine.rules.at(engine.clock().date())["timezone"])
-    return engine.clock().astimezone(zone).date()
 
 
 # -- sections -------------------------------------------------------------------------------------
@@ -79,12 +80,7 @@ def overview(document: DocumentType, a: Analysis) -> None:
         ["综合得分", score(now.composite), score(before.composite)],
     ])
     document.add_paragraph(f"计算口径：{a.rates.formula}。")
-    values = [now.response, now.resolution, now.satisfaction]
-    previous = [before.response, before.resolution, before.satisfaction]
-    _image(document, charts.bar_chart("三率本期与上期对比", ["响应率", "解决率", "满意率"],
-                                      {"本期": [100 * (v or 0) for v in values],
-                                       f"上期（{a.previous.label}）": [100 * (v or 0) for v in previous]},
-                                      "百分比（%）", a.fonts))
+    _image(document, figures.rates_chart(a))
 
 
 def rates_breakdown(document: DocumentType, a: Analysis) -> None:
@@ -93,22 +89,20 @@ def rates_breakdown(document: DocumentType, a: Analysis) -> None:
         document.add_heading(f"按{GROUP_LABELS[by]}", level=2)
         _table(document, [GROUP_LABELS[by], "有效回访", "响应率", "解决率", "满意率", "综合得分", "失分"],
                [_rate_cells(row) for row in table.rows[:10]])
-    top = a.rates_by("category").rows[:8]
-    _image(document, charts.bar_chart("各类别失分", [row.key or "未分类" for row in top],
-                                      {"失分": [row.lost_points for row in top]}, "分", a.fonts))
+    _image(document, figures.lost_points_chart(a))
 
 
 def ranking_section(document: DocumentType, a: Analysis) -> None:
     s = a.standing
-    source = "区考核排名表" if not s.estimated else f"本单位工单估算（其他街乡镇得分取 {s.basis or '—'} 排名表）"
+    source = ("区考核排名表" if not s.estimated else
+              f"本单位工单估算，其他街乡镇得分取 {s.basis} 排名表" if s.basis else "本单位工单估算，尚无区排名表可比")
     document.add_paragraph(
         f"{s.period} 考核月：得分 {score(s.score)}，排名 {s.rank or '—'}/{s.units}，等次 {s.tier or '—'}，"
         f"对应奖惩 {yuan(s.amount)}。数据来源：{source}。")
     _table(document, ["考核月", "得分", "排名", "等次", "奖惩", "来源"],
            [[t.period, score(t.score), str(t.rank or "—"), t.tier or "—", yuan(t.amount),
              "估算" if t.estimated else "区排名表"] for t in a.trend])
-    _image(document, charts.line_chart("排名走势", [t.period for t in a.trend], {"排名": [t.rank for t in a.trend]},
-                                       "名次", a.fonts, inverted=True))
+    _image(document, figures.ranking_chart(a))
 
 
 def hot_section(document: DocumentType, a: Analysis) -> None:
@@ -125,10 +119,7 @@ def hot_section(document: DocumentType, a: Analysis) -> None:
     _table(document, ["关键词", "提及工单", "上期", "环比", "去年同期", "同比"],
            [[r.key, str(r.count), str(r.previous), change(r.change_pct), str(r.last_year), change(r.yoy_pct)]
             for r in hot.keywords.itertuples()])
-    frame = hot.categories
-    _image(document, charts.bar_chart("热点类别工单量", frame["key"].tolist(),
-                                      {"本期": frame["count"].tolist(), "上期": frame["previous"].tolist()},
-                                      "件", a.fonts))
+    _image(document, figures.hot_categories_chart(a))
 
 
 def themes_section(document: DocumentType, a: Analysis) -> None:
@@ -143,7 +134,7 @@ def forecast_section(document: DocumentType, a: Analysis) -> None:
     document.add_paragraph(f"预测期：{f.target}。方法：{f.method}。合计预测 {f.total_forecast:.0f} 件，"
                            f"回测加权误差 {pct(f.total_wape)}。")
     _table(document, ["一级分类", "本期实际", "下期预测", "回测平均绝对误差", "回测加权误差"],
-           [[r.category, str(r.last), f"{r.forecast:.1f}", "—" if r.mae is None else f"{r.mae:.1f}", pct(r.wape)]
+           [[r.category, str(r.last), f"{r.forecast:.1f}", NONE if missing(r.mae) else f"{r.mae:.1f}", pct(r.wape)]
             for r in f.table.head(a.config["hot_issues"]["top_n"]).itertuples()])
 
 
@@ -222,7 +213,7 @@ def _table(document: DocumentType, header: list[str], rows: list[list[str]]) -> 
             cell.text = value
 
 
-def _image(document: DocumentType, chart: charts.Chart) -> None:
+def _image(document: DocumentType, chart: Chart) -> None:
     document.add_picture(io.BytesIO(chart.png), width=Cm(15))
 
 

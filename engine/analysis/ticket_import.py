@@ -29,7 +29,7 @@ from engine.service import Engine
 
 from .sheet import Sheet, check_columns, read_sheet, text
 
-Progress = Callable[[Iterable[Any]], Iterable[Any]]
+Progress = Callable[[Iterable[Any], str], Iterable[Any]]  # (items, what is being done) -> the same items
 KIND = "tickets"
 ARCHIVED = "archived"
 _CHUNK = 2000
@@ -62,7 +62,8 @@ class ImportResult:
     already_imported: bool
 
 
-def import_tickets(engine: Engine, path: Path, actor: Actor, progress: Progress = lambda rows: rows) -> ImportResult:
+def import_tickets(engine: Engine, path: Path, actor: Actor,
+                   progress: Progress = lambda items, _what: items) -> ImportResult:
     """Read, check every row, then write all of it in one transaction; any error writes nothing."""
     sheet = read_sheet(path)
     index = check_columns(sheet, tuple(COLUMNS), tuple(COLUMNS))
@@ -75,7 +76,7 @@ def import_tickets(engine: Engine, path: Path, actor: Actor, progress: Progress 
             kind=KIND, filename=sheet.filename[:255], content_hash=sheet.content_hash, rows=len(rows),
             imported_at=now, imported_by=actor.name).returning(SheetImport.id))
         created, updated = 0, 0
-        for start in range(0, len(rows), _CHUNK):
+        for start in progress(range(0, len(rows), _CHUNK), "写入"):
             c, u = _write_chunk(conn, rows[start:start + _CHUNK], import_id, now)
             created, updated = created + c, updated + u
         result = ImportResult(sheet.filename, len(rows), created, updated, len(rows) - created - updated, False)
@@ -95,7 +96,7 @@ def _already_imported(engine: Engine, sheet: Sheet) -> bool:
 def _parse_rows(sheet: Sheet, index: dict[str, int], rules: dict[str, Any], progress: Progress) -> list[dict]:
     parser = _RowParser(rules)
     rows, errors, seen = [], [], {}
-    for number, raw in enumerate(progress(sheet.rows), start=2):  # row 1 is the header
+    for number, raw in enumerate(progress(sheet.rows, "检查"), start=2):  # row 1 is the header
         row, row_errors = parser.parse(raw, index)
         if row is not None and row["ticket_no"] in seen:
             row_errors.append(f"工单编号 {row['ticket_no']} 与第 {seen[row['ticket_no']]} 行重复")
