@@ -44,7 +44,7 @@ def build_report(engine: Engine, kind: str, period: Period) -> bytes:
     now = engine.clock().astimezone(ZoneInfo(period.timezone))
     document.add_paragraph(f"统计期间：{period.title}　　生成时间：{now:%Y-%m-%d %H:%M}")
     for number, section in enumerate(SECTIONS[kind], start=1):
-        document.add_heading(f"{_NUMERALS[number]}、{_SECTION_TITLES[section]}", level=1)
+        document.add_heading(f"{_NUMERALS[number]}、{SECTION_TITLES[section]}", level=1)
         section(document, analysis)
     buffer = io.BytesIO()
     document.save(buffer)
@@ -184,7 +184,7 @@ SECTIONS: dict[str, list[Section]] = {
                suggestions],
     "retrospective": [overview, ranking_section, rates_breakdown, all_costly_section, suggestions],
 }
-_SECTION_TITLES = {overview: "总体情况", rates_breakdown: "三率分析", ranking_section: "考核排名",
+SECTION_TITLES = {overview: "总体情况", rates_breakdown: "三率分析", ranking_section: "考核排名",
                    hot_section: "热点问题", themes_section: "政策主题", forecast_section: "下期预测",
                    costly_section: "失分工单", all_costly_section: "失分工单明细", suggestions: "对策建议"}
 _NUMERALS = dict(enumerate("零一二三四五六七八九十", start=0))
