@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,7 +55,7 @@ def import_ranking(engine: Engine, path: Path, period_text: str, actor: Actor) -
         raise InvalidData("排名表的期间必须是考核月，例如 2026-11")
     sheet = read_sheet(path)
     index = check_columns(sheet, COLUMNS, REQUIRED)
-    lines = _ranking_lines(sheet.rows, index, engine.rules.at(period.last_day)["ranking"], sheet.filename)
+    lines = _ranking_lines(sheet.rows(), index, engine.rules.at(period.last_day)["ranking"], sheet.filename)
     now = engine.clock()
     with engine.db.transaction() as conn:
         if conn.scalar(select(SheetImport.id).where(SheetImport.kind == KIND,
@@ -121,9 +122,10 @@ def _estimate(engine: Engine, period: Period, config: dict[str, Any]) -> Standin
     return Standing(period.label, score, rank, len(others) + 1, tier, config["tier_amounts"].get(tier), True, basis)
 
 
-def _ranking_lines(rows: list[tuple], index: dict[str, int], config: dict[str, Any], filename: str) -> list[dict]:
+def _ranking_lines(rows: Iterable[tuple[int, tuple]], index: dict[str, int], config: dict[str, Any],
+                   filename: str) -> list[dict]:
     errors, lines = [], []
-    for number, raw in enumerate(rows, start=2):
+    for number, raw in rows:
         cells = {name: text(raw[position]) if position < len(raw) else None for name, position in index.items()}
         try:
             rank, score = int(cells["排名"] or ""), float(cells["得分"] or "")

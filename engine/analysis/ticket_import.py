@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,7 +27,7 @@ from engine.models import SheetImport, Ticket
 from engine.privacy import Actor
 from engine.service import Engine
 
-from .sheet import Sheet, check_columns, read_sheet, text
+from .sheet import check_columns, read_sheet, text
 
 Progress = Callable[[Iterable[Any], str], Iterable[Any]]  # (items, what is being done) -> the same items
 KIND = "tickets"
@@ -64,52 +64,68 @@ class ImportResult:
 
 def import_tickets(engine: Engine, path: Path, actor: Actor,
                    progress: Progress = lambda items, _what: items) -> ImportResult:
-    """Read, check every row, then write all of it in one transaction; any error writes nothing."""
+    """Check and write the rows in one transaction, batch by batch; any error rolls all of it back."""
     sheet = read_sheet(path)
     index = check_columns(sheet, tuple(COLUMNS), tuple(COLUMNS))
-    if _already_imported(engine, sheet):
-        return ImportResult(sheet.filename, len(sheet.rows), 0, 0, 0, True)
-    rows = _parse_rows(sheet, index, engine.rules.at(engine.clock().date()), progress)
     now = engine.clock()
     with engine.db.transaction() as conn:
+        if conn.scalar(select(SheetImport.id).where(SheetImport.kind == KIND,
+                                                    SheetImport.content_hash == sheet.content_hash)) is not None:
+            return ImportResult(sheet.filename, 0, 0, 0, 0, True)
         import_id = conn.scalar(insert(SheetImport).values(
-            kind=KIND, filename=sheet.filename[:255], content_hash=sheet.content_hash, rows=len(rows),
+            kind=KIND, filename=sheet.filename[:255], content_hash=sheet.content_hash, rows=0,
             imported_at=now, imported_by=actor.name).returning(SheetImport.id))
-        created, updated = 0, 0
-        for start in progress(range(0, len(rows), _CHUNK), "写入"):
-            c, u = _write_chunk(conn, rows[start:start + _CHUNK], import_id, now)
-            created, updated = created + c, updated + u
-        result = ImportResult(sheet.filename, len(rows), created, updated, len(rows) - created - updated, False)
+        checker = _Checker(_RowParser(engine.rules.at(now.date())), index)
+        rows, created, updated = 0, 0, 0
+        for batch in checker.batches(progress(sheet.rows(), "导入")):
+            if not checker.errors:  # after the first error, only keep checking to report every problem
+                c, u = _write_chunk(conn, batch, import_id, now)
+                rows, created, updated = rows + len(batch), created + c, updated + u
+        checker.raise_errors(sheet.filename)
+        conn.execute(update(SheetImport).where(SheetImport.id == import_id).values(rows=rows))
         # Counts and file identity only: the sheet's personal data stays in the tickets' own columns.
         audit.append(conn, [AuditEntry("sheet.imported", actor.name, data={
-            "kind": KIND, "filename": sheet.filename, "content_hash": sheet.content_hash, "rows": len(rows),
+            "kind": KIND, "filename": sheet.filename, "content_hash": sheet.content_hash, "rows": rows,
             "created": created, "updated": updated})], now)
-    return result
+    return ImportResult(sheet.filename, rows, created, updated, rows - created - updated, False)
 
 
-def _already_imported(engine: Engine, sheet: Sheet) -> bool:
-    with engine.db.read() as session:
-        return session.scalar(select(SheetImport.id).where(
-            SheetImport.kind == KIND, SheetImport.content_hash == sheet.content_hash)) is not None
+class _Checker:
+    """Parses numbered rows into batches and collects every error with its row number."""
 
+    def __init__(self, parser: _RowParser, index: dict[str, int]):
+        self.parser, self.index = parser, index
+        self.errors: list[str] = []
+        self.seen: dict[str, int] = {}
 
-def _parse_rows(sheet: Sheet, index: dict[str, int], rules: dict[str, Any], progress: Progress) -> list[dict]:
-    parser = _RowParser(rules)
-    rows, errors, seen = [], [], {}
-    for number, raw in enumerate(progress(sheet.rows, "检查"), start=2):  # row 1 is the header
-        row, row_errors = parser.parse(raw, index)
-        if row is not None and row["ticket_no"] in seen:
-            row_errors.append(f"工单编号 {row['ticket_no']} 与第 {seen[row['ticket_no']]} 行重复")
-        if row_errors:
-            errors += [f"第 {number} 行：{message}" for message in row_errors]
-            continue
-        seen[row["ticket_no"]] = number
-        rows.append(row)
-    if errors:
-        shown = "\n".join(errors[:_MAX_SHOWN_ERRORS])
-        more = f"\n……另有 {len(errors) - _MAX_SHOWN_ERRORS} 处错误" if len(errors) > _MAX_SHOWN_ERRORS else ""
-        raise InvalidData(f"文件 {sheet.filename} 有 {len(errors)} 处错误，未导入任何数据：\n{shown}{more}")
-    return rows
+    def batches(self, numbered: Iterable[tuple[int, tuple[Any, ...]]]) -> Iterator[list[dict[str, Any]]]:
+        batch = []
+        for number, raw in numbered:
+            row = self._check(number, raw)
+            if row is not None:
+                batch.append(row)
+            if len(batch) == _CHUNK:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+    def raise_errors(self, filename: str) -> None:
+        if not self.errors:
+            return
+        shown = "\n".join(self.errors[:_MAX_SHOWN_ERRORS])
+        more = f"\n……另有 {len(self.errors) - _MAX_SHOWN_ERRORS} 处错误" if len(self.errors) > _MAX_SHOWN_ERRORS else ""
+        raise InvalidData(f"文件 {filename} 有 {len(self.errors)} 处错误，未导入任何数据：\n{shown}{more}")
+
+    def _check(self, number: int, raw: tuple[Any, ...]) -> dict[str, Any] | None:
+        row, problems = self.parser.parse(raw, self.index)
+        if row is not None and row["ticket_no"] in self.seen:
+            problems.append(f"工单编号 {row['ticket_no']} 与第 {self.seen[row['ticket_no']]} 行重复")
+        if problems:
+            self.errors += [f"第 {number} 行：{message}" for message in problems]
+            return None
+        self.seen[row["ticket_no"]] = number
+        return row
 
 
 class _RowParser:
@@ -119,11 +135,17 @@ class _RowParser:
         self.zone = ZoneInfo(rules["timezone"])
         self.policy_tags = set(rules["policy_tags"])
         self.limits = {column.name: column.type.length for column in Ticket.__table__.columns
-                       if isinstance(column.type, String) and column.type.length}
+                       if isinstance(column.type, String) and column.type.length and column.name in _LABELS}
+        self._positions: list[tuple[str, int]] | None = None
+
+    def positions(self, index: dict[str, int]) -> list[tuple[str, int]]:
+        if self._positions is None:
+            self._positions = [(field, index[name]) for name, field in COLUMNS.items()]
+        return self._positions
 
     def parse(self, raw: tuple[Any, ...], index: dict[str, int]) -> tuple[dict[str, Any] | None, list[str]]:
-        cells = {field: text(raw[index[name]]) if index[name] < len(raw) else None
-                 for name, field in COLUMNS.items()}
+        size = len(raw)
+        cells = {field: _cell(raw[position]) if position < size else None for field, position in self.positions(index)}
         errors: list[str] = []
         row = {field: self._convert(field, value, errors) for field, value in cells.items()}
         for field, limit in self.limits.items():
@@ -187,6 +209,13 @@ _CONVERTERS = {
     "handling_role": _RowParser._handling_role,
 }
 _LABELS = {field: name for name, field in COLUMNS.items()}
+
+
+def _cell(value: Any) -> str | None:
+    """Fast path for CSV, where every cell is already text."""
+    if type(value) is str:
+        return value.strip() or None
+    return text(value)
 
 
 def _label(field: str) -> str:
