@@ -13,7 +13,7 @@ from engine.analysis.fmt import score
 from engine.analysis.hot import hot_issues
 from engine.analysis.ranking import import_ranking
 from engine.analysis.rates import costly_tickets, period_rates
-from engine.analysis.reports import SECTION_TITLES, SECTIONS, build_report, report_period
+from engine.analysis.reports import SECTION_TITLES, SECTIONS, build_report, file_report, report_period
 from engine.analysis.ticket_import import import_tickets
 from engine.errors import InvalidData
 from tests.conftest import ADMIN
@@ -90,3 +90,13 @@ def _table_starting(document, *header: str) -> list[list[str]]:
         if cells[0][:len(header)] == list(header):
             return cells
     raise AssertionError(f"no table starting with {header}")
+
+
+def test_recurring_job_files_each_period_once(data, tmp_path, clock):
+    folder = tmp_path / "reports"
+    path = file_report(data, "monthly", folder)
+    assert path.name == "接诉即办工作月报-2026-11.docx"
+    written = path.stat().st_mtime_ns
+    clock.advance(days=1)
+    assert file_report(data, "monthly", folder) == path and path.stat().st_mtime_ns == written
+    assert [p.name for p in folder.iterdir()] == [path.name]

@@ -15,6 +15,7 @@ from .hot import HotIssues, hot_issues
 from .periods import Period
 from .ranking import Standing, ranking_trend, standing
 from .rates import RateTable, TicketLoss, costly_tickets, period_rates
+from .volumes import total
 
 
 def local_today(engine: Engine) -> date:
@@ -33,6 +34,12 @@ class Analysis:
     @cached_property
     def previous(self) -> Period:
         return periods.previous(self.period, self.engine.rules)
+
+    @cached_property
+    def totals(self) -> tuple[int, int, int]:
+        """Tickets received this period, the previous one and the same period last year."""
+        trio = (self.period, self.previous, periods.same_last_year(self.period, self.engine.rules))
+        return tuple(total(self.engine, p) for p in trio)
 
     @cached_property
     def rates(self) -> RateTable:

@@ -64,11 +64,23 @@ def write_report(engine: Engine, kind: str, period: Period, path: Path) -> None:
     path.write_bytes(build_report(engine, kind, period))
 
 
+def file_report(engine: Engine, kind: str, folder: Path) -> Path:
+    """For the recurring job: file the last complete period's report once; a rerun finds it and does nothing."""
+    period = report_period(engine, kind)
+    path = folder / report_filename(kind, period)
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".tmp")
+        write_report(engine, kind, period, partial)
+        partial.replace(path)  # a crash never leaves a half-written report under the final name
+    return path
+
+
 # -- sections -------------------------------------------------------------------------------------
 
 def overview(document: DocumentType, a: Analysis) -> None:
     now, before = a.rates.overall, a.previous_rates.overall
-    this_total, previous_total, last_year_total = a.hot.totals
+    this_total, previous_total, last_year_total = a.totals
     document.add_paragraph(
         f"本期受理工单 {this_total} 件，上期 {previous_total} 件（环比 {change(_rel(this_total, previous_total))}），"
         f"去年同期 {last_year_total} 件（同比 {change(_rel(this_total, last_year_total))}）。"
