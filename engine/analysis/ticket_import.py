@@ -75,7 +75,7 @@ def import_tickets(engine: Engine, path: Path, actor: Actor,
         import_id = conn.scalar(insert(SheetImport).values(
             kind=KIND, filename=sheet.filename[:255], content_hash=sheet.content_hash, rows=0,
             imported_at=now, imported_by=actor.name).returning(SheetImport.id))
-        checker = _Checker(_RowParser(engine.rules.at(now.date())), index)
+        checker = _Checker(_RowParser(engine.rules.at(now.date()), index))
         rows, created, updated = 0, 0, 0
         for batch in checker.batches(progress(sheet.rows(), "导入")):
             if not checker.errors:  # after the first error, only keep checking to report every problem
@@ -93,8 +93,8 @@ def import_tickets(engine: Engine, path: Path, actor: Actor,
 class _Checker:
     """Parses numbered rows into batches and collects every error with its row number."""
 
-    def __init__(self, parser: _RowParser, index: dict[str, int]):
-        self.parser, self.index = parser, index
+    def __init__(self, parser: _RowParser):
+        self.parser = parser
         self.errors: list[str] = []
         self.seen: dict[str, int] = {}
 
@@ -118,7 +118,7 @@ class _Checker:
         raise InvalidData(f"文件 {filename} 有 {len(self.errors)} 处错误，未导入任何数据：\n{shown}{more}")
 
     def _check(self, number: int, raw: tuple[Any, ...]) -> dict[str, Any] | None:
-        row, problems = self.parser.parse(raw, self.index)
+        row, problems = self.parser.parse(raw)
         if row is not None and row["ticket_no"] in self.seen:
             problems.append(f"工单编号 {row['ticket_no']} 与第 {self.seen[row['ticket_no']]} 行重复")
         if problems:
@@ -131,21 +131,16 @@ class _Checker:
 class _RowParser:
     """Turns one sheet row into ticket columns, or into messages that say what is wrong."""
 
-    def __init__(self, rules: dict[str, Any]):
+    def __init__(self, rules: dict[str, Any], index: dict[str, int]):
+        self.positions = [(field, index[name]) for name, field in COLUMNS.items()]
         self.zone = ZoneInfo(rules["timezone"])
         self.policy_tags = set(rules["policy_tags"])
         self.limits = {column.name: column.type.length for column in Ticket.__table__.columns
                        if isinstance(column.type, String) and column.type.length and column.name in _LABELS}
-        self._positions: list[tuple[str, int]] | None = None
 
-    def positions(self, index: dict[str, int]) -> list[tuple[str, int]]:
-        if self._positions is None:
-            self._positions = [(field, index[name]) for name, field in COLUMNS.items()]
-        return self._positions
-
-    def parse(self, raw: tuple[Any, ...], index: dict[str, int]) -> tuple[dict[str, Any] | None, list[str]]:
+    def parse(self, raw: tuple[Any, ...]) -> tuple[dict[str, Any] | None, list[str]]:
         size = len(raw)
-        cells = {field: _cell(raw[position]) if position < size else None for field, position in self.positions(index)}
+        cells = {field: _cell(raw[position]) if position < size else None for field, position in self.positions}
         errors: list[str] = []
         row = {field: self._convert(field, value, errors) for field, value in cells.items()}
         for field, limit in self.limits.items():
