@@ -233,6 +233,9 @@ def ranking_show(engine: Engine, actor: Actor, period: str, months: int) -> None
 def _echo_standing(standing: Any) -> None:
     from engine.analysis.fmt import score, yuan
 
+    if not standing.units:
+        click.echo(f"{standing.period}  未导入区排名表")
+        return
     source = "估算" if standing.estimated else "区排名表"
     click.echo(f"{standing.period}  得分 {score(standing.score):>6}  排名 {standing.rank or '—'}/{standing.units}  "
                f"等次 {standing.tier or '—'}  奖惩 {yuan(standing.amount)}  （{source}）")

@@ -71,5 +71,5 @@ def test_estimate_before_the_sheet_and_trend(engine, tmp_path):
     assert (estimate.rank, estimate.tier, estimate.amount) == (22, "待提升", -20000)
     assert estimate.estimated and estimate.basis == "2026-11"
     trend = ranking_trend(engine, december, 3)
-    assert [(t.period, t.rank, t.estimated) for t in trend] == [("2026-10", None, True), ("2026-11", 5, False),
+    assert [(t.period, t.rank, t.estimated) for t in trend] == [("2026-10", None, False), ("2026-11", 5, False),
                                                                ("2026-12", 22, True)]

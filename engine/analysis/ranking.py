@@ -33,7 +33,7 @@ class Standing:
     period: str
     score: float | None
     rank: int | None
-    units: int
+    units: int  # 0: no sheet and no estimate for that month
     tier: str | None
     amount: int | None  # bonus (+) or deduction (−) in yuan the contract attaches to the tier
     estimated: bool
@@ -43,7 +43,7 @@ class Standing:
 @dataclass(frozen=True)
 class RankingImportResult:
     period: str
-    units: int
+    units: int  # 0: no sheet and no estimate for that month
     standing: Standing | None
     already_imported: bool
 
@@ -76,18 +76,26 @@ def import_ranking(engine: Engine, path: Path, period_text: str, actor: Actor) -
 def standing(engine: Engine, period: Period) -> Standing:
     """Our place from the district's sheet when it has arrived, else estimated from our own tickets."""
     config = engine.rules.at(period.last_day)["ranking"]
-    with engine.db.read() as session:
-        sheet = session.scalars(select(DistrictRanking).where(DistrictRanking.period == period.label)).all()
-    ours = next((line for line in sheet if line.unit_name == config["office_name"]), None)
-    if ours is not None:
-        return Standing(period.label, ours.score, ours.rank, len(sheet), ours.tier,
-                        config["tier_amounts"].get(ours.tier), False)
-    return _estimate(engine, period, config)
+    return _from_sheet(engine, period, config) or _estimate(engine, period, config)
 
 
 def ranking_trend(engine: Engine, until: Period, months: int = 12) -> list[Standing]:
-    """Our standing in each of the `months` assessment months up to `until`, oldest first."""
-    return [standing(engine, month) for month in periods.months_back(until, months, engine.rules)]
+    """Our standing in the `months` assessment months up to `until`, oldest first. Only `until` is
+    estimated when its sheet is missing; an earlier month without a sheet shows no place."""
+    *past, last = periods.months_back(until, months, engine.rules)
+    return [*(_from_sheet(engine, month, engine.rules.at(month.last_day)["ranking"])
+              or Standing(month.label, None, None, 0, None, None, False) for month in past),
+            standing(engine, last)]
+
+
+def _from_sheet(engine: Engine, period: Period, config: dict[str, Any]) -> Standing | None:
+    with engine.db.read() as session:
+        sheet = session.scalars(select(DistrictRanking).where(DistrictRanking.period == period.label)).all()
+    ours = next((line for line in sheet if line.unit_name == config["office_name"]), None)
+    if ours is None:
+        return None
+    return Standing(period.label, ours.score, ours.rank, len(sheet), ours.tier, config["tier_amounts"].get(ours.tier),
+                    False)
 
 
 def district_table(engine: Engine, period: Period) -> list[dict[str, Any]]:

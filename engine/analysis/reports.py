@@ -21,6 +21,7 @@ from .charts import Chart
 from .context import Analysis, local_today
 from .fmt import NONE, change, missing, pct, score, yuan
 from .periods import Period
+from .ranking import Standing
 from .rates import GROUP_LABELS, RateRow
 
 Section = Callable[[DocumentType, Analysis], None]
@@ -112,8 +113,8 @@ def ranking_section(document: DocumentType, a: Analysis) -> None:
         f"{s.period} 考核月：得分 {score(s.score)}，排名 {s.rank or '—'}/{s.units}，等次 {s.tier or '—'}，"
         f"对应奖惩 {yuan(s.amount)}。数据来源：{source}。")
     _table(document, ["考核月", "得分", "排名", "等次", "奖惩", "来源"],
-           [[t.period, score(t.score), str(t.rank or "—"), t.tier or "—", yuan(t.amount),
-             "估算" if t.estimated else "区排名表"] for t in a.trend])
+           [[t.period, score(t.score), str(t.rank or "—"), t.tier or "—", yuan(t.amount), _source(t)]
+            for t in a.trend])
     _image(document, figures.ranking_chart(a))
 
 
@@ -232,6 +233,10 @@ def _image(document: DocumentType, chart: Chart) -> None:
 def _rate_cells(row: RateRow) -> list[str]:
     return [row.key or "未填写", str(row.counts.valid), pct(row.response), pct(row.resolution), pct(row.satisfaction),
             score(row.composite), score(row.lost_points)]
+
+
+def _source(standing: Standing) -> str:
+    return "估算" if standing.estimated else "区排名表" if standing.units else "未导入"
 
 
 def _yes(value: bool | None) -> str:
