@@ -13,8 +13,8 @@ from . import periods
 from .forecast import Forecast, forecast_next
 from .hot import HotIssues, hot_issues
 from .periods import Period
-from .ranking import Standing, ranking_trend, standing
-from .rates import RateTable, TicketLoss, costly_tickets, period_rates
+from .ranking import Standing, ranking_trend
+from .rates import GroupedCounts, RateTable, TicketLoss, costly_tickets, grouped_counts, period_rates
 from .volumes import total
 
 
@@ -42,8 +42,12 @@ class Analysis:
         return tuple(total(self.engine, p) for p in trio)
 
     @cached_property
+    def _counts(self) -> GroupedCounts:
+        return grouped_counts(self.engine, self.period)
+
+    @cached_property
     def rates(self) -> RateTable:
-        return period_rates(self.engine, self.period)
+        return period_rates(self.engine, self.period, counts=self._counts)
 
     @cached_property
     def previous_rates(self) -> RateTable:
@@ -51,7 +55,7 @@ class Analysis:
 
     def rates_by(self, by: str) -> RateTable:
         if by not in self._by:
-            self._by[by] = period_rates(self.engine, self.period, by)
+            self._by[by] = period_rates(self.engine, self.period, by, self._counts)
         return self._by[by]
 
     @cached_property
@@ -66,10 +70,10 @@ class Analysis:
     def costly(self) -> list[TicketLoss]:
         return costly_tickets(self.engine, self.period, limit=None)
 
-    @cached_property
+    @property
     def standing(self) -> Standing:
-        """This assessment month's standing (for longer periods: their last month's)."""
-        return standing(self.engine, periods.months_back(self.period, 1, self.engine.rules)[0])
+        """The standing in the assessment month holding the period's last day: the trend's newest."""
+        return self.trend[-1]
 
     @cached_property
     def trend(self) -> list[Standing]:

@@ -9,13 +9,18 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+import jieba
+import orjson
 import pandas as pd
+from sqlalchemy import String, cast, func, select
 
 from engine.service import Engine
 
 from . import periods
 from .periods import Period
-from .volumes import T, column_values, counts_by, total
+from .volumes import T, in_period
+
+jieba.setLogLevel(logging.WARNING)  # its dictionary loads lazily, on the first segmentation
 
 _WORD = re.compile(r"^[\u4e00-\u9fffA-Za-z]+$")  # keeps Chinese and Latin words, drops numbers and punctuation
 CHANGE_COLUMNS = ["key", "count", "share", "previous", "change_pct", "last_year", "yoy_pct"]
@@ -40,23 +45,49 @@ def hot_issues(engine: Engine, period: Period) -> HotIssues:
     config = engine.rules.at(period.last_day)
     top = config["hot_issues"]["top_n"]
     trio = (period, periods.previous(period, engine.rules), periods.same_last_year(period, engine.rules))
-    totals = tuple(total(engine, p) for p in trio)
+    frames = [_frame(engine, p) for p in trio]
+    totals = tuple(int(frame["n"].sum()) for frame in frames)
 
-    def grouped(column: Any) -> pd.DataFrame:
-        return compare([counts_by(engine, p, column) for p in trio], totals[0], top)
+    def grouped(column: str) -> pd.DataFrame:
+        return compare([_value_counts(frame, column) for frame in frames], totals[0], top)
 
-    mentions, sampled = zip(*(keyword_counts(engine, p, config["hot_issues"]) for p in trio), strict=True)
+    mentions, sampled = zip(*(keyword_counts(engine, p, n, config["hot_issues"])
+                              for p, n in zip(trio, totals, strict=True)), strict=True)
     return HotIssues(
         period=period, previous=trio[1], last_year=trio[2], totals=totals,
-        categories=grouped(T.category_l1),
-        subcategories=grouped(T.category_l1 + "/" + T.category_l2),
-        places=grouped(T.community),
+        categories=grouped("category"), subcategories=grouped("subcategory"), places=grouped("community"),
         keywords=compare([_scaled(counts, sampled[0], n) for counts, n in zip(mentions, sampled, strict=True)],
                          sampled[0], top),
         keyword_sample=sampled[0],
-        policy_tags=_themes([_tag_counts(engine, p) for p in trio], config["policy_tags"]),
-        monthly_themes=_themes([counts_by(engine, p, T.monthly_theme) for p in trio], None),
+        policy_tags=_themes([_tag_counts(frame) for frame in frames], config["policy_tags"]),
+        monthly_themes=_themes([_value_counts(frame, "monthly_theme") for frame in frames], None),
     )
+
+
+def _frame(engine: Engine, period: Period) -> pd.DataFrame:
+    """The period's ticket counts (column n) per combination of the columns hot issues count, in one query;
+    there are far fewer combinations than tickets. Tags stay JSON text: decoded once per combination."""
+    keys = (T.category_l1, T.category_l2, T.community, T.monthly_theme, cast(T.policy_tags, String))
+    query = select(*keys, func.count()).where(in_period(period)).group_by(*keys)
+    with engine.db.read() as session:
+        frame = pd.DataFrame(session.execute(query).all(),
+                             columns=["category", "category_l2", "community", "monthly_theme", "policy_tags", "n"])
+    frame["subcategory"] = frame["category"] + "/" + frame["category_l2"]
+    return frame
+
+
+def _value_counts(frame: pd.DataFrame, column: str) -> dict[str, int]:
+    """Tickets per value of `column`; missing and empty values are left out."""
+    present = frame[frame[column].notna() & (frame[column] != "")]
+    return {str(key): int(count) for key, count in present.groupby(column)["n"].sum().items()}
+
+
+def _tag_counts(frame: pd.DataFrame) -> dict[str, int]:
+    counts: Counter = Counter()
+    for tags, n in zip(frame["policy_tags"], frame["n"], strict=True):
+        for tag in orjson.loads(tags) if tags else ():
+            counts[tag] += int(n)
+    return dict(counts)
 
 
 def compare(counts: list[dict[str, int]], current_total: int, top: int) -> pd.DataFrame:
@@ -73,11 +104,12 @@ def compare(counts: list[dict[str, int]], current_total: int, top: int) -> pd.Da
     return frame
 
 
-def keyword_counts(engine: Engine, period: Period, config: dict[str, Any]) -> tuple[Counter, int]:
-    """Per word, how many sampled tickets mention it. An even sample (every k-th ticket) bounds the work."""
-    contents = column_values(engine, period, T.content)
-    step = max(1, -(-len(contents) // config["keyword_sample"]))
-    sample = contents[::step]
+def keyword_counts(engine: Engine, period: Period, tickets: int, config: dict[str, Any]) -> tuple[Counter, int]:
+    """Per word, how many sampled tickets mention it. A sample spread over the period (tickets whose id is
+    a multiple of k) bounds the work; it is chosen in SQL so only sampled contents are read."""
+    step = max(1, -(-tickets // config["keyword_sample"]))
+    with engine.db.read() as session:
+        sample = session.scalars(select(T.content).where(in_period(period), T.id % step == 0)).all()
     counts: Counter = Counter()
     stopwords = set(config["stopwords"])
     for content in sample:
@@ -87,10 +119,8 @@ def keyword_counts(engine: Engine, period: Period, config: dict[str, Any]) -> tu
 
 
 def _segment(content: str) -> list[str]:
-    import jieba  # loads its dictionary on first use: only keyword analysis pays for it
-
-    jieba.setLogLevel(logging.WARNING)
-    return jieba.lcut(content or "")
+    # Dictionary words only (no HMM guessing of new words): faster, and keywords are dictionary words.
+    return jieba.lcut(content or "", HMM=False)
 
 
 def _scaled(counts: Counter, target: int, sampled: int) -> dict[str, int]:
@@ -98,13 +128,6 @@ def _scaled(counts: Counter, target: int, sampled: int) -> dict[str, int]:
     if sampled == 0:
         return {}
     return {word: round(count * target / sampled) for word, count in counts.items()}
-
-
-def _tag_counts(engine: Engine, period: Period) -> dict[str, int]:
-    counts: Counter = Counter()
-    for tags in column_values(engine, period, T.policy_tags):
-        counts.update(tags or [])
-    return dict(counts)
 
 
 def _themes(counts: list[dict[str, int]], order: list[str] | None) -> pd.DataFrame:

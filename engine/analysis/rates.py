@@ -10,7 +10,7 @@ from 100 × Σweights, so the lost points of all tickets add up to exactly that 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -36,6 +36,17 @@ class Counts:
     solved: int = 0
     satisfied: int = 0
     basically_satisfied: int = 0
+
+    def __add__(self, other: Counts) -> Counts:
+        return Counts(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
+
+
+@dataclass(frozen=True)
+class GroupedCounts:
+    """Counts per combination of the `by` columns: one query serves the overall figures and every grouping."""
+
+    by: tuple[str, ...]
+    counts: dict[tuple[str | None, ...], Counts]
 
 
 @dataclass(frozen=True)
@@ -117,17 +128,28 @@ class Assessment:
                 "分母为有效回访工单，不含剔除工单")
 
 
-def period_rates(engine: Engine, period: Period, by: str | None = None) -> RateTable:
-    """The three rates and composite of a period, overall and (with `by`) per category, community or unit."""
+def period_rates(engine: Engine, period: Period, by: str | None = None,
+                 counts: GroupedCounts | None = None) -> RateTable:
+    """The three rates and composite of a period, overall and (with `by`) per category, community or unit.
+    `counts` from grouped_counts() over several columns lets one query serve several tables."""
     if by is not None and by not in GROUPS:
         raise InvalidData(f"不支持按 {by} 分组：可选 {'、'.join(GROUPS)}")
+    grouped = counts or grouped_counts(engine, period, (by,) if by else ())
     rules = Assessment(engine, period)
-    overall_counts = next(iter(_counts(engine, period, rules, None).values()), Counts())
+    overall_counts = sum(grouped.counts.values(), Counts())
     overall = rules.row(None, overall_counts, overall_counts.valid)
     rows = [] if by is None else sorted(
-        (rules.row(key, counts, overall_counts.valid) for key, counts in _counts(engine, period, rules, by).items()),
+        (rules.row(key, c, overall_counts.valid) for key, c in _merged(grouped, by).items()),
         key=lambda r: (-r.lost_points, -r.counts.tickets, r.key or ""))
     return RateTable(period, by, overall, rows, rules.formula())
+
+
+def _merged(grouped: GroupedCounts, by: str) -> dict[str | None, Counts]:
+    position = grouped.by.index(by)
+    merged: dict[str | None, Counts] = {}
+    for key, counts in grouped.counts.items():
+        merged[key[position]] = merged.get(key[position], Counts()) + counts
+    return merged
 
 
 def costly_tickets(engine: Engine, period: Period, limit: int | None = 50) -> list[TicketLoss]:
@@ -146,11 +168,12 @@ def costly_tickets(engine: Engine, period: Period, limit: int | None = 50) -> li
     return losses if limit is None else losses[:limit]
 
 
-def _counts(engine: Engine, period: Period, rules: Assessment, by: str | None) -> dict[str | None, Counts]:
+def grouped_counts(engine: Engine, period: Period, by: tuple[str, ...] = tuple(GROUPS)) -> GroupedCounts:
+    """Ticket counts of a period per combination of the `by` columns, in one query."""
     start, end = period.utc_bounds()
-    counted = rules.counted()
+    counted = Assessment(engine, period).counted()
     exempted = T.exempted.is_(True)
-    key = GROUPS[by] if by else None
+    keys = [GROUPS[name] for name in by]
 
     def total(condition: Any) -> Any:
         return func.sum(case((condition, 1), else_=0))
@@ -158,11 +181,8 @@ def _counts(engine: Engine, period: Period, rules: Assessment, by: str | None) -
     columns = [func.count(), total(exempted), total(counted), total(and_(counted, T.contacted.is_(True))),
                total(and_(counted, T.solved.is_(True))), total(and_(counted, T.satisfaction == "满意")),
                total(and_(counted, T.satisfaction == "基本满意"))]
-    query = select(*([key] if key is not None else []), *columns).where(T.received_at >= start, T.received_at < end)
-    if key is not None:
-        query = query.group_by(key)
+    query = select(*keys, *columns).where(T.received_at >= start, T.received_at < end).group_by(*keys)
     with engine.db.read() as session:
         result = session.execute(query).all()
-    if key is None:
-        return {None: Counts(*(int(v or 0) for v in result[0]))} if result and result[0][0] else {}
-    return {row[0]: Counts(*(int(v or 0) for v in row[1:])) for row in result}
+    return GroupedCounts(by, {tuple(row[:len(keys)]): Counts(*(int(v or 0) for v in row[len(keys):]))
+                              for row in result if row[len(keys)]})

@@ -30,7 +30,3 @@ def counts_by(engine: Engine, period: Period, column: Any) -> dict[str, int]:
     with engine.db.read() as session:
         return {key: count for key, count in session.execute(query)}
 
-
-def column_values(engine: Engine, period: Period, column: Any) -> list[Any]:
-    with engine.db.read() as session:
-        return list(session.scalars(select(column).where(in_period(period)).order_by(T.id)))

@@ -48,12 +48,12 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('handling_result', sa.Text(), nullable=True))
         batch_op.add_column(sa.Column('handling_role', sa.String(length=10), nullable=True))
         batch_op.create_foreign_key('fk_tickets_import_id', 'sheet_imports', ['import_id'], ['id'])
-        batch_op.create_index('ix_tickets_received_at', ['received_at'], unique=False)
+        batch_op.create_index('ix_tickets_received_category', ['received_at', 'category_l1'], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table('tickets', schema=None) as batch_op:
-        batch_op.drop_index('ix_tickets_received_at')
+        batch_op.drop_index('ix_tickets_received_category')
         batch_op.drop_constraint('fk_tickets_import_id', type_='foreignkey')
         batch_op.drop_column('handling_role')
         batch_op.drop_column('handling_result')
