@@ -22,7 +22,9 @@ def score(value: float | None) -> str:
 
 def change(value: float | None) -> str:
     """Relative change; None means the earlier period had none."""
-    return "新增" if missing(value) else f"{value:+.1%}"
+    if missing(value):
+        return "新增"
+    return "0.0%" if round(value, 3) == 0 else f"{value:+.1%}"  # no "-0.0%" from rounding
 
 
 def yuan(value: int | None) -> str:
