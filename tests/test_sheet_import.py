@@ -95,3 +95,20 @@ def test_audit_row_holds_no_personal_data(engine, tmp_path):
 def _imports(engine):
     with engine.db.read() as session:
         return sorted((r.kind, r.content_hash, r.rows) for r in session.scalars(select(SheetImport)))
+
+
+def test_csv_saved_by_chinese_excel_in_gb18030(engine, tmp_path):
+    utf8 = write_csv(tmp_path / "utf8.csv", [sheet_row("GB-1")])
+    gb = tmp_path / "gb.csv"
+    gb.write_bytes(utf8.read_text(encoding="utf-8-sig").encode("gb18030"))
+    assert import_tickets(engine, gb, ADMIN).created == 1
+    assert stored(engine, "GB-1").community == "龙锦苑社区"
+
+
+def test_empty_and_header_only_files(engine, tmp_path):
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    with pytest.raises(InvalidData, match="是空的"):
+        import_tickets(engine, empty, ADMIN)
+    header_only = write_csv(tmp_path / "header.csv", [])
+    assert import_tickets(engine, header_only, ADMIN).rows == 0
