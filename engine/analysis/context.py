@@ -25,6 +25,8 @@ def local_today(engine: Engine) -> date:
 
 
 class Analysis:
+    """One period's figures for a report or the dashboard; each is queried once, when first used."""
+
     def __init__(self, engine: Engine, period: Period):
         self.engine = engine
         self.period = period

@@ -17,12 +17,11 @@ from typing import Any
 from sqlalchemy import and_, case, func, not_, or_, select
 
 from engine.errors import InvalidData
-from engine.models import Ticket
 from engine.service import Engine
 
 from .periods import Period
+from .volumes import T, in_period
 
-T = Ticket.__table__.c
 GROUPS = {"category": T.category_l1, "community": T.community, "unit": T.lead_unit}
 GROUP_LABELS = {"category": "一级分类", "community": "村/社区", "unit": "承办单位"}
 
@@ -155,13 +154,12 @@ def _merged(grouped: GroupedCounts, by: str) -> dict[str | None, Counts]:
 def costly_tickets(engine: Engine, period: Period, limit: int | None = 50) -> list[TicketLoss]:
     """Counted tickets that did not earn full marks, the costliest first."""
     rules = Assessment(engine, period)
-    start, end = period.utc_bounds()
-    in_period = and_(T.received_at >= start, T.received_at < end, rules.counted())
+    counted = and_(in_period(period), rules.counted())
     perfect = and_(T.contacted.is_(True), T.solved.is_(True), T.satisfaction == "满意")
     with engine.db.read() as session:
-        valid = session.scalar(select(func.count()).where(in_period)) or 0
+        valid = session.scalar(select(func.count()).where(counted)) or 0
         found = session.execute(select(T.ticket_no, T.received_at, T.category_l1, T.community, T.lead_unit,
-                                       T.contacted, T.solved, T.satisfaction).where(in_period, not_(perfect))).all()
+                                       T.contacted, T.solved, T.satisfaction).where(counted, not_(perfect))).all()
     losses = [TicketLoss(*row, lost_points=100 * (sum(rules.weights.values()) - rules.ticket_score(*row[5:])) / valid)
               for row in found]
     losses.sort(key=lambda loss: (-loss.lost_points, loss.ticket_no))
@@ -170,7 +168,6 @@ def costly_tickets(engine: Engine, period: Period, limit: int | None = 50) -> li
 
 def grouped_counts(engine: Engine, period: Period, by: tuple[str, ...] = tuple(GROUPS)) -> GroupedCounts:
     """Ticket counts of a period per combination of the `by` columns, in one query."""
-    start, end = period.utc_bounds()
     counted = Assessment(engine, period).counted()
     exempted = T.exempted.is_(True)
     keys = [GROUPS[name] for name in by]
@@ -181,7 +178,7 @@ def grouped_counts(engine: Engine, period: Period, by: tuple[str, ...] = tuple(G
     columns = [func.count(), total(exempted), total(counted), total(and_(counted, T.contacted.is_(True))),
                total(and_(counted, T.solved.is_(True))), total(and_(counted, T.satisfaction == "满意")),
                total(and_(counted, T.satisfaction == "基本满意"))]
-    query = select(*keys, *columns).where(T.received_at >= start, T.received_at < end).group_by(*keys)
+    query = select(*keys, *columns).where(in_period(period)).group_by(*keys)
     with engine.db.read() as session:
         result = session.execute(query).all()
     return GroupedCounts(by, {tuple(row[:len(keys)]): Counts(*(int(v or 0) for v in row[len(keys):]))
