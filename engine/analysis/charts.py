@@ -23,11 +23,25 @@ class Chart:
 @cache
 def cjk_family(candidates: tuple[str, ...]) -> str:
     """The first configured font family that is installed."""
-    installed = {font.name for font in font_manager.fontManager.ttflist}
-    for family in candidates:
-        if family in installed:
-            return family
+    for attempt in range(2):
+        installed = {font.name for font in font_manager.fontManager.ttflist}
+        for family in candidates:
+            if family in installed:
+                return family
+        if attempt == 0:
+            _add_system_fonts()
     raise InvalidData(f"未找到中文字体（{'、'.join(candidates)}）：请安装 fonts-noto-cjk 后重试")
+
+
+def _add_system_fonts() -> None:
+    """matplotlib caches the font list; a font installed after the cache was built is added here."""
+    known = {font.fname for font in font_manager.fontManager.ttflist}
+    for path in font_manager.findSystemFonts():
+        if path not in known:
+            try:
+                font_manager.fontManager.addfont(path)
+            except (OSError, RuntimeError, ValueError):
+                continue  # a font file matplotlib cannot read is simply not a candidate
 
 
 def bar_chart(title: str, labels: list[str], series: dict[str, list[float]], ylabel: str,
