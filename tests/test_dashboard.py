@@ -27,6 +27,8 @@ def test_dashboard_compares_this_month_with_last(engine, tmp_path):
     assert data["rates"]["previous"]["composite"] == pytest.approx(61.2)
     assert data["hot"]["categories"][0]["key"] == "城市管理" and data["hot"]["categories"][0]["count"] == 2
     assert [s["period"] for s in data["ranking_trend"]][-2:] == ["2026-11", "2026-12"]
+    tags = {row["key"]: (row["count"], row["previous"]) for row in data["hot"]["policy_tags"]}
+    assert tags["宜居性"] == (2, 8)  # every fixture row carries 宜居性: H and D1 now, 8 in November
     json.dumps(data, ensure_ascii=False)  # plain data the web layer can send as JSON
     assert "李四" not in json.dumps(data, ensure_ascii=False)
     for name in data["charts"]:
