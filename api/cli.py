@@ -252,6 +252,131 @@ def run_job(engine: Engine, actor: Actor, name: str) -> None:
     click.echo(f"{name}：本期工作已创建（实例 {result.instance_id}）" if result else f"{name}：本期工作此前已创建")
 
 
+# -- analysis: these import engine.analysis inside, so pandas and matplotlib load only when used --
+
+def _period(engine: Engine, text: str):
+    from engine.analysis import periods
+
+    return periods.parse(text, engine.rules)
+
+
+@main.command("import-sheet")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_engine_command
+def import_sheet(engine: Engine, actor: Actor, path: Path) -> None:
+    """Import a 12345 ticket sheet (.xlsx or .csv) as historical tickets."""
+    from engine.analysis.ticket_import import import_tickets
+
+    result = import_tickets(engine, path, actor, progress=lambda items, what: tqdm(items, desc=what, leave=False))
+    if result.already_imported:
+        click.echo(f"文件 {result.filename} 已导入过，未做任何更改")
+    else:
+        click.echo(f"文件 {result.filename} 共 {result.rows} 行：新增 {result.created} 件，更新 {result.updated} 件，"
+                   f"未变 {result.unchanged} 件")
+
+
+@main.command()
+@click.option("--period", required=True, help="2026-11 (assessment month), 2026-Q4, 2026, 2026-W47 or A..B.")
+@click.option("--by", type=click.Choice(["category", "community", "unit"]), default=None)
+@click.option("--lost", type=int, default=0, help="Also list the N tickets that cost the most points.")
+@_engine_command
+def rates(engine: Engine, actor: Actor, period: str, by: str | None, lost: int) -> None:
+    """The three rates and the composite score of a period."""
+    from engine.analysis.fmt import pct, score
+    from engine.analysis.rates import GROUP_LABELS, costly_tickets, period_rates
+
+    table = period_rates(engine, _period(engine, period), by)
+    click.echo(f"期间 {table.period.title}\n{table.formula}")
+    for row in [table.overall, *table.rows]:
+        name = "全部" if row is table.overall else row.key or "未填写"
+        click.echo(f"{name:<16} 工单 {row.counts.tickets:>6} 有效回访 {row.counts.valid:>6} "
+                   f"响应率 {pct(row.response):>8} 解决率 {pct(row.resolution):>8} 满意率 {pct(row.satisfaction):>8} "
+                   f"综合得分 {score(row.composite):>6} 失分 {score(row.lost_points):>6}")
+    if by:
+        click.echo(f"（按{GROUP_LABELS[by]}，失分最多的在前）")
+    for loss in costly_tickets(engine, table.period, lost) if lost else []:
+        click.echo(f"{loss.ticket_no:<20} {loss.category or '-':<10} {loss.unit or '-':<16} "
+                   f"满意度 {loss.satisfaction or '-':<4} 失分 {score(loss.lost_points)}")
+
+
+@main.group()
+def ranking() -> None:
+    """The district's monthly ranking of towns and sub-districts."""
+
+
+@ranking.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--period", required=True, help="Assessment month of the sheet, e.g. 2026-11.")
+@_engine_command
+def ranking_import(engine: Engine, actor: Actor, path: Path, period: str) -> None:
+    """Import the district's ranking sheet (排名, 单位名称, 得分[, 等次])."""
+    from engine.analysis.ranking import import_ranking
+
+    result = import_ranking(engine, path, period, actor)
+    if result.already_imported:
+        click.echo(f"{result.period} 排名表已导入过，未做任何更改")
+    else:
+        click.echo(f"{result.period} 排名表已导入（{result.units} 个街乡镇）")
+        _echo_standing(result.standing)
+
+
+@ranking.command("show")
+@click.option("--period", required=True, help="Assessment month, e.g. 2026-11.")
+@click.option("--months", type=int, default=12, help="How many months of trend.")
+@_engine_command
+def ranking_show(engine: Engine, actor: Actor, period: str, months: int) -> None:
+    """Our place, tier and bonus per month (estimated from our tickets before the sheet arrives)."""
+    from engine.analysis.ranking import ranking_trend
+
+    for standing in ranking_trend(engine, _period(engine, period), months):
+        _echo_standing(standing)
+
+
+def _echo_standing(standing: Any) -> None:
+    from engine.analysis.fmt import score, yuan
+
+    if not standing.units:
+        click.echo(f"{standing.period}  未导入区排名表")
+        return
+    source = "估算" if standing.estimated else "区排名表"
+    click.echo(f"{standing.period}  得分 {score(standing.score):>6}  排名 {standing.rank or '—'}/{standing.units}  "
+               f"等次 {standing.tier or '—'}  奖惩 {yuan(standing.amount)}  （{source}）")
+
+
+@main.command()
+@click.option("--period", required=True, help="2026-11, 2026-Q4, 2026, 2026-W47 or A..B.")
+@_engine_command
+def hot(engine: Engine, actor: Actor, period: str) -> None:
+    """Hot categories, places and keywords of a period, and next period's forecast."""
+    from engine.analysis.fmt import change
+    from engine.analysis.forecast import forecast_next
+    from engine.analysis.hot import hot_issues
+
+    issues = hot_issues(engine, _period(engine, period))
+    for title, frame in (("热点类别", issues.categories), ("热点地点", issues.places), ("热点词", issues.keywords)):
+        click.echo(title)
+        for row in frame.itertuples():
+            click.echo(f"  {row.key:<16} {row.count:>6}  环比 {change(row.change_pct):>8}  "
+                       f"同比 {change(row.yoy_pct):>8}")
+    forecast = forecast_next(engine, issues.period)
+    click.echo(f"下期（{forecast.target}）预测合计 {forecast.total_forecast:.0f} 件；{forecast.method}")
+
+
+@main.command()
+@click.argument("kind", type=click.Choice(["weekly", "monthly", "quarterly", "annual", "retrospective"]))
+@click.option("--period", default=None, help="Default: the last complete period of that kind.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@_engine_command
+def report(engine: Engine, actor: Actor, kind: str, period: str | None, output: Path | None) -> None:
+    """Write a Word report (周报、月报、季度决策参考、年报、考核复盘)."""
+    from engine.analysis.reports import report_filename, report_period, write_report
+
+    chosen = report_period(engine, kind, period)
+    output = output or Path(report_filename(kind, chosen))
+    write_report(engine, kind, chosen, output)
+    click.echo(f"已生成 {output}（{chosen.title}）")
+
+
 # Registered last: these modules use _engine_command from this one.
 from api.cli_audit import audit_group, export_all, purge  # noqa: E402
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -61,6 +61,8 @@ class Ticket(Base):
     """The ticket's business fields, kept current by every command on its instance."""
 
     __tablename__ = "tickets"
+    # Covers period counts per category (forecasts) without reading the table rows.
+    __table_args__ = (Index("ix_tickets_received_category", "received_at", "category_l1"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_no: Mapped[str] = mapped_column(String(64), unique=True)
@@ -91,6 +93,44 @@ class Ticket(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # "engine": received and handled here; "import": a historical row from a 12345 sheet, without instance.
+    origin: Mapped[str] = mapped_column(String(10), default="engine", server_default="engine")
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("sheet_imports.id"))
+    # From the district's callback record (是否有效回访); NULL on engine tickets, which derive it from satisfaction.
+    valid_callback: Mapped[bool | None]
+    deadline_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    handling_result: Mapped[str | None] = mapped_column(Text)
+    handling_role: Mapped[str | None] = mapped_column(String(10))  # 工单性质: 主办 / 协办
+
+
+class SheetImport(Base):
+    """One imported sheet; its content hash makes importing the same file again a no-op."""
+
+    __tablename__ = "sheet_imports"
+    __table_args__ = (UniqueConstraint("kind", "content_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # "tickets" or "ranking"
+    filename: Mapped[str] = mapped_column(String(255))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    rows: Mapped[int] = mapped_column(Integer)
+    imported_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    imported_by: Mapped[str] = mapped_column(String(100))
+
+
+class DistrictRanking(Base):
+    """One town's or sub-district's line in the district's monthly ranking sheet."""
+
+    __tablename__ = "district_rankings"
+    __table_args__ = (UniqueConstraint("period", "unit_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    import_id: Mapped[int] = mapped_column(ForeignKey("sheet_imports.id"))
+    period: Mapped[str] = mapped_column(String(7), index=True)  # assessment month, YYYY-MM
+    unit_name: Mapped[str] = mapped_column(String(100))
+    score: Mapped[float] = mapped_column(Float)
+    rank: Mapped[int] = mapped_column(Integer)
+    tier: Mapped[str | None] = mapped_column(String(10))
 
 
 class Instance(Base):
