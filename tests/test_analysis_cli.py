@@ -33,7 +33,7 @@ def test_import_rates_ranking_report(run, tmp_path):
     assert Document(str(output)).paragraphs[0].text == "城南街道接诉即办工作月报"
 
 
-def test_errors_exit_with_chinese_message(run, tmp_path):  # noqa: F811
+def test_errors_exit_with_chinese_message(run, tmp_path):
     run("init")
     bad = write_csv(tmp_path / "bad.csv", [sheet_row("X")], [*HEADER, "备注"])
     result = run("import-sheet", str(bad))
