@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import requests
+from sqlalchemy import select
 from tqdm import tqdm
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from engine.db import Database  # noqa: E402
 from engine.factory import workflows_dir  # noqa: E402
+from engine.models import TaskRecord  # noqa: E402
 from engine.privacy import Actor  # noqa: E402
 from engine.service import Engine  # noqa: E402
 from tests.helpers import VALID, ticket_fields  # noqa: E402
@@ -35,15 +37,21 @@ ACTOR = Actor("bench", frozenset({"admin"}))
 PASSWORD = "bench-password-1"
 
 
-def seed(url: str, tickets: int) -> None:
+def seed(url: str, tickets: int) -> list[dict]:
+    """Open tickets, each waiting at verification; returns their tasks (id, instance version)."""
     db = Database(url)
     db.migrate()
     engine = Engine(db)
     engine.deploy_dir(workflows_dir(), ACTOR)
     engine.users.add("shouli", "受理员", ["intake"], PASSWORD, ACTOR)
+    tasks = []
     for n in tqdm(range(tickets), desc="open tickets", unit="ticket"):
-        engine.intake(ticket_fields(f"BENCH-{n:06d}", received_at="2026-11-20T08:00:00+08:00"), ACTOR)
+        result = engine.intake(ticket_fields(f"BENCH-{n:06d}", received_at="2026-11-20T08:00:00+08:00"), ACTOR)
+        with db.read() as session:
+            task_id = session.scalar(select(TaskRecord.id).where(TaskRecord.instance_id == result.instance_id))
+        tasks.append({"id": task_id, "instance_version": 1})
     db.dispose()
+    return tasks
 
 
 def start_server(url: str, clients: int) -> tuple[subprocess.Popen, str]:
@@ -101,7 +109,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
-        seed(url, args.tickets)
+        tasks = seed(url, args.tickets)
         server, base = start_server(url, args.clients)
         try:
             token = requests.post(f"{base}/api/v1/auth/token", json={"username": "shouli", "password": PASSWORD},
@@ -116,11 +124,10 @@ def main() -> None:
             listing = run_clients(args.clients, [[None] * args.requests] * args.clients, list_tasks)
             report("task list", listing, time.perf_counter() - started)
 
-            tasks = requests.get(f"{base}/api/v1/tasks?limit=500", headers=headers, timeout=30).json()
             needed = args.clients * args.requests
-            tasks = (tasks * (needed // len(tasks) + 1))[:needed] if len(tasks) < needed else tasks[:needed]
-            assert len({t["id"] for t in tasks}) == len(tasks), "raise --tickets or lower --requests"
-            work = [tasks[i::args.clients] for i in range(args.clients)]
+            if needed > len(tasks):
+                raise SystemExit("raise --tickets or lower --requests: every completion needs its own task")
+            work = [tasks[i:needed:args.clients] for i in range(args.clients)]
 
             def complete(session: requests.Session, task: dict) -> None:
                 reply = session.post(f"{base}/api/v1/tasks/{task['id']}/complete", headers=headers, timeout=30,

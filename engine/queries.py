@@ -28,38 +28,33 @@ class TaskFilter:
     limit: int = 200
 
 
+_TASK_COLUMNS = (
+    TaskRecord.id, TaskRecord.instance_id, Instance.version.label("instance_version"), TaskRecord.ticket_id,
+    Ticket.ticket_no, TaskRecord.kind, TaskRecord.bpmn_id.label("step"), TaskRecord.title, TaskRecord.role,
+    TaskRecord.form_key, TaskRecord.state, TaskRecord.assignee, TaskRecord.due_at, TaskRecord.created_at,
+    TaskRecord.ended_at, TaskRecord.ended_by,
+)
+# Plain columns, not ORM objects: task lists are the most read page and build no instances.
+_TASKS = (select(*_TASK_COLUMNS).join(Instance, Instance.id == TaskRecord.instance_id)
+          .outerjoin(Ticket, Ticket.id == TaskRecord.ticket_id))
+
+
 def open_tasks(session: Session, flt: TaskFilter) -> list[dict[str, Any]]:
     """Open tasks with their ticket number and instance version, earliest deadline first."""
-    query = (select(TaskRecord, Ticket.ticket_no, Instance.version)
-             .join(Instance, Instance.id == TaskRecord.instance_id)
-             .outerjoin(Ticket, Ticket.id == TaskRecord.ticket_id)
-             .where(TaskRecord.state == OPEN))
+    query = _TASKS.where(TaskRecord.state == OPEN)
     if flt.roles is not None:
         query = query.where(TaskRecord.role.in_(flt.roles))
     if flt.assignee is not None:
         query = query.where(TaskRecord.assignee == flt.assignee)
     query = query.order_by(TaskRecord.deadline_order, TaskRecord.created_at).limit(flt.limit)
-    return [task_dict(row, ticket_no, version) for row, ticket_no, version in session.execute(query)]
-
-
-def task_dict(row: TaskRecord, ticket_no: str | None, version: int) -> dict[str, Any]:
-    return {
-        "id": row.id, "instance_id": row.instance_id, "instance_version": version, "ticket_id": row.ticket_id,
-        "ticket_no": ticket_no, "kind": row.kind, "step": row.bpmn_id, "title": row.title, "role": row.role,
-        "form_key": row.form_key, "state": row.state, "assignee": row.assignee, "due_at": row.due_at,
-        "created_at": row.created_at, "ended_at": row.ended_at, "ended_by": row.ended_by,
-    }
+    return [dict(row._mapping) for row in session.execute(query)]
 
 
 def find_task(session: Session, task_id: str) -> dict[str, Any]:
-    found = session.execute(
-        select(TaskRecord, Ticket.ticket_no, Instance.version)
-        .join(Instance, Instance.id == TaskRecord.instance_id)
-        .outerjoin(Ticket, Ticket.id == TaskRecord.ticket_id)
-        .where(TaskRecord.id == task_id)).first()
+    found = session.execute(_TASKS.where(TaskRecord.id == task_id)).first()
     if found is None:
         raise NotFound(f"任务 {task_id} 不存在")
-    return task_dict(*found)
+    return dict(found._mapping)
 
 
 def find_ticket(session: Session, ticket_no: str) -> Ticket:
@@ -87,11 +82,10 @@ def timeline(session: Session, ticket_id: int) -> list[dict[str, Any]]:
 
 def ticket_tasks(session: Session, ticket_id: int) -> list[dict[str, Any]]:
     rows = session.execute(
-        select(TaskRecord, Instance.version).join(Instance, Instance.id == TaskRecord.instance_id)
-        .where(TaskRecord.ticket_id == ticket_id)
+        _TASKS.where(TaskRecord.ticket_id == ticket_id)
         # Steps opened by one command share a time; finished ones come first, as they happened first.
         .order_by(TaskRecord.created_at, TaskRecord.ended_at.is_(None), TaskRecord.ended_at, TaskRecord.bpmn_id))
-    return [task_dict(row, None, version) for row, version in rows]
+    return [dict(row._mapping) for row in rows]
 
 
 SUMMARY_COLUMNS = ("id", "ticket_no", "source", "received_at", "address", "community", "category_l1", "request_type",

@@ -8,6 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api.context import current_actor, engine, require_roles
+from api.rest.output import json_rows
 from api.rest.schemas import (
     CancelSchema,
     CommandResultSchema,
@@ -38,7 +39,7 @@ class Tasks(MethodView):
             roles = frozenset({args["role"]})
         flt = queries.TaskFilter(roles=roles, assignee=actor.name if args["mine"] else None, limit=args["limit"])
         with engine().db.read() as session:
-            return queries.open_tasks(session, flt)
+            return json_rows(queries.open_tasks(session, flt))
 
 
 @blp.route("/tasks/<string:task_id>")

@@ -9,6 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api.context import current_actor, engine, require_roles
+from api.rest.output import json_rows
 from api.rest.schemas import IntakeResultSchema, IntakeSchema, TicketQuerySchema, TicketSchema, TicketSummarySchema
 from engine import queries
 
@@ -24,7 +25,7 @@ class Tickets(MethodView):
     def get(self, args: dict[str, Any]) -> Any:
         """List and filter tickets (no personal data in the list)."""
         with engine().db.read() as session:
-            return queries.search_tickets(session, queries.TicketFilter(**args))
+            return json_rows(queries.search_tickets(session, queries.TicketFilter(**args)))
 
     @blp.arguments(IntakeSchema, error_status_code=400)
     @blp.response(201, IntakeResultSchema)
