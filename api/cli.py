@@ -90,9 +90,10 @@ def demo_command(engine: Engine, actor: Actor) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--demo", is_flag=True, help="Create the database, deploy workflows/, add sample tickets and users.")
+@click.option("--no-scheduler", is_flag=True, help="Do not fire timers here (another process runs `jiesu worker`).")
 @_engine_command
-def serve(engine: Engine, actor: Actor, host: str, port: int, demo: bool) -> None:
-    """Run the web app and JSON API (production: gunicorn 'api:create_app()')."""
+def serve(engine: Engine, actor: Actor, host: str, port: int, demo: bool, no_scheduler: bool) -> None:
+    """Run the web app, the JSON API and the scheduler (production: gunicorn 'api:create_app()' + jiesu worker)."""
     from werkzeug.serving import run_simple
 
     from api import create_app
@@ -100,8 +101,14 @@ def serve(engine: Engine, actor: Actor, host: str, port: int, demo: bool) -> Non
     if demo:
         _seed_demo(engine, actor)
     app = create_app(engine=engine)
-    click.echo(f"接诉即办工单系统：http://{host}:{port}/  （API 文档：/api/v1/docs）")
-    run_simple(host, port, app, threaded=True)
+    background = None if no_scheduler else scheduler.start(engine)
+    click.echo(f"接诉即办工单系统：http://{host}:{port}/  （API 文档：/api/v1/docs）"
+               + ("" if background else "；定时器由 jiesu worker 触发"))
+    try:
+        run_simple(host, port, app, threaded=True)
+    finally:
+        if background is not None:
+            background.shutdown(wait=False)
 
 
 def _seed_demo(engine: Engine, actor: Actor) -> None:

@@ -89,6 +89,8 @@ class Users:
 
     def login(self, username: str, password: str, remote_addr: str) -> Account:
         """Check a password under the shared attempt limit; success and failure are both audited."""
+        if "\x00" in username + password + remote_addr:
+            raise LoginRefused("用户名或密码错误")
         now = self.clock()
         limits = self.rules.at(now.date())["login"]
         with self.db.transaction() as conn:

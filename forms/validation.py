@@ -23,6 +23,12 @@ MESSAGES = {
 SCHEMA_MESSAGES = {"unknown": MESSAGES["unknown"], "type": "请求体格式不正确，应为 JSON 对象。"}
 
 
+def no_nul(value: str) -> None:
+    """PostgreSQL text cannot hold NUL, and no person types one: refuse it as bad input."""
+    if "\x00" in value:
+        raise ValidationError("不能包含空字符（\\0）。")
+
+
 class ChineseSchema(Schema):
     """A schema whose every message is in Chinese, for forms and for the JSON API alike."""
 
@@ -30,6 +36,9 @@ class ChineseSchema(Schema):
 
     def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
         field_obj.error_messages = {**field_obj.error_messages, **MESSAGES}
+        for field in (field_obj, getattr(field_obj, "inner", None)):
+            if isinstance(field, fields.String):
+                field.validators = [*field.validators, no_nul]
 
 
 def length(max_length: int, min_length: int | None = None) -> mv.Validator:
@@ -123,7 +132,7 @@ def _date(f: FieldDefinition, common: dict[str, Any]) -> fields.Field:
     return fields.Date(**common)
 
 
-class _ShanghaiDateTime(fields.AwareDateTime):
+class ShanghaiDateTime(fields.AwareDateTime):
     """ISO datetimes; a time written without an offset is Beijing time, as staff mean it."""
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> datetime:
@@ -131,7 +140,7 @@ class _ShanghaiDateTime(fields.AwareDateTime):
 
 
 def _datetime(f: FieldDefinition, common: dict[str, Any]) -> fields.Field:
-    return _ShanghaiDateTime(default_timezone=SHANGHAI, **common)
+    return ShanghaiDateTime(default_timezone=SHANGHAI, **common)
 
 
 _BUILDERS = {

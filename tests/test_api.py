@@ -160,3 +160,10 @@ def test_every_api_call_that_changes_something_is_audited_with_its_user(client, 
     client.post(f"/api/v1/tasks/{task.id}/complete", json={"data": VALID, "version": 1}, headers=token("shouli"))
     rows = [(r.event, r.actor) for r in audit_rows(engine)]
     assert ("login.succeeded", "shouli") in rows and ("task.completed", "shouli") in rows
+
+
+def test_nul_characters_are_refused_as_bad_input_on_every_database(client, token):
+    assert client.post("/api/v1/auth/token", json={"username": "\x00", "password": "x"}).status_code == 400
+    reply = client.post("/api/v1/tickets", json=ticket_fields("NUL-1", content="噪音\x00扰民"), headers=token("shouli"))
+    assert _error(reply, 400, "invalid_data")["errors"] == {"content": ["不能包含空字符（\\0）。"]}
+    assert client.get("/api/v1/tickets?q=%00", headers=token("shouli")).status_code == 400

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import threading
 from pathlib import Path
 from typing import Any
@@ -75,3 +76,14 @@ def browser():
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+def csrf_token(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def login_page(client: FlaskClient, username: str) -> None:
+    """Sign in through the login form, as a browser would (CSRF token included)."""
+    page = client.get("/login").get_data(as_text=True)
+    reply = client.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": csrf_token(page)})
+    assert reply.status_code == 302, reply.get_data(as_text=True)

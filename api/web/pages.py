@@ -97,7 +97,7 @@ def claim(task_id: str) -> Response:
 def tickets() -> str:
     status = request.args.get("status") or None
     flt = queries.TicketFilter(status=status if status in labels.STATUSES else None,
-                               q=(request.args.get("q") or "").strip()[:100] or None, limit=100)
+                               q=(request.args.get("q") or "").replace("\x00", "").strip()[:100] or None, limit=100)
     with engine().db.read() as db_session:
         rows = queries.search_tickets(db_session, flt)
     return render_template("tickets.html", tickets=rows, q=flt.q or "", status=flt.status or "")
