@@ -86,7 +86,8 @@ DEMO_TICKETS: list[tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]] = [
 DEMO_PASSWORD = "jiesu-demo"  # noqa: S105 - printed for the demo; never used outside it
 DEMO_USERS = (("shouli", "受理员王丽", ["intake"]), ("paidan", "派单员张强", ["dispatcher"]),
               ("chengban", "执法队刘建国", ["unit"]), ("liucheng", "流程管理员陈静", ["process_owner"]),
-              ("shenji", "审计员周明", ["auditor"]), ("admin", "系统管理员", ["admin"]))
+              ("shenji", "审计员周明", ["auditor"]), ("fenxi", "分析员孙悦", ["analyst"]),
+              ("admin", "系统管理员", ["admin"]))
 
 
 def seed_users(engine: Engine) -> list[str]:

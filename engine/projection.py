@@ -10,7 +10,7 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import Connection, bindparam, func, insert, update
+from sqlalchemy import Connection, bindparam, insert, update
 
 from engine.audit import AuditEntry
 from engine.bpmn import ParsedProcess
@@ -37,11 +37,7 @@ _END_TASK = (update(_TASKS).where(_TASKS.c.id == bindparam("b_id"))
              .values(state=bindparam("b_state"), ended_at=bindparam("b_now"), ended_by=bindparam("b_actor")))
 _TICKETS = Ticket.__table__
 # One fixed statement for every command: a field the workflow has no value for keeps its column value.
-_UPDATE_TICKET = (update(_TICKETS).where(_TICKETS.c.id == bindparam("b_id")).values(
-    {column: func.coalesce(bindparam(f"b_{column}", type_=_TICKETS.c[column].type), _TICKETS.c[column])
-     for column in (*TICKET_FIELDS.values(), "closed_at")}
-    | {"status": bindparam("b_status"), "current_step": bindparam("b_current_step"),
-       "updated_at": bindparam("b_updated_at")}))
+_LIST_COLUMNS = {"policy_tags", "assist_units"}
 
 
 def waiting_steps(workflow: BpmnWorkflow, process: ParsedProcess) -> Steps:
@@ -113,7 +109,8 @@ def end_event(workflow: BpmnWorkflow) -> str | None:
 def ticket_values(data: dict[str, Any], status: str, end: str | None, steps: Steps,
                   now: datetime) -> dict[str, Any]:
     """Ticket columns after a command. End events named end_<status> give the final status."""
-    values = {column: data[key] for key, column in TICKET_FIELDS.items() if data.get(key) is not None}
+    # A field the workflow has set (even to nothing) is copied; one it never had keeps the intake value.
+    values = {column: _column_value(column, data[key]) for key, column in TICKET_FIELDS.items() if key in data}
     if status == "running":
         values["status"] = "open"
         values["current_step"] = "、".join(sorted({info["name"] for _, info in steps.values()})) or None
@@ -126,7 +123,9 @@ def ticket_values(data: dict[str, Any], status: str, end: str | None, steps: Ste
     return values
 
 
+def _column_value(column: str, value: Any) -> Any:
+    return (value or []) if column in _LIST_COLUMNS else value
+
+
 def update_ticket(conn: Connection, ticket_id: int, values: dict[str, Any]) -> None:
-    params = {f"b_{column}": None for column in (*TICKET_FIELDS.values(), "closed_at")}
-    params |= {f"b_{column}": value for column, value in values.items()}
-    conn.execute(_UPDATE_TICKET, params | {"b_id": ticket_id})
+    conn.execute(update(_TICKETS).where(_TICKETS.c.id == ticket_id).values(values))

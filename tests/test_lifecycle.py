@@ -50,10 +50,11 @@ def test_main_path_closes_ticket_with_callback_figures(engine):
 
 
 def test_invalid_ticket_ends_at_verification_with_reason(engine):
-    ticket = receive(engine)
+    ticket = receive(engine, category_l1="城市管理", tags=["噪音"])
     do(engine, ticket.instance_id, "verify",
        {"is_valid": False, "invalid_reason": "malicious", "contact_verified": False})
-    assert ticket_row(engine, ticket.ticket_id).status == "invalid"
+    row = ticket_row(engine, ticket.ticket_id)
+    assert (row.status, row.category_l1, row.tags, row.policy_tags) == ("invalid", "城市管理", ["噪音"], [])
     completed = [r for r in audit_rows(engine) if r.event == "task.completed"]
     assert completed[-1].data["after"]["invalid_reason"] == "malicious"
 
@@ -99,6 +100,7 @@ def test_unit_rejection_goes_back_to_screening_for_reassignment(engine):
     finish(engine, ticket.instance_id)
     row = ticket_row(engine, ticket.ticket_id)
     assert row.status == "closed" and row.lead_unit == "城南街道城市管理办公室"
+    assert row.assist_units == []  # the second dispatch named none: the first one's do not linger
 
 
 def test_extension_approved_and_denied_both_return_to_handling(engine):

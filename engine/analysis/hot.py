@@ -85,7 +85,7 @@ def _value_counts(frame: pd.DataFrame, column: str) -> dict[str, int]:
 def _tag_counts(frame: pd.DataFrame) -> dict[str, int]:
     counts: Counter = Counter()
     for tags, n in zip(frame["policy_tags"], frame["n"], strict=True):
-        for tag in orjson.loads(tags) if tags else ():
+        for tag in (orjson.loads(tags) if tags else None) or ():  # JSON null counts as no tags
             counts[tag] += int(n)
     return dict(counts)
 
