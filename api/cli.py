@@ -245,6 +245,9 @@ def assessment_arrived(engine: Engine, actor: Actor, month: str) -> None:
         click.echo(f"{month} 的考核明细已记录过，未重复发起复盘")
     else:
         click.echo(f"已记录 {month} 考核明细，复盘流程已发起（实例 {result.instance_id}）")
+    from engine.analysis.filing import file_retrospective
+
+    click.echo(f"失分分析：{file_retrospective(engine, month)}")
 
 
 @main.command("run-job")

@@ -63,6 +63,11 @@ def run_job(engine: Engine, name: str) -> CommandResult | None:
                             "due_working_days": job["due_working_days"]}
     if job["kind"] == "spot_check":
         data["sample"] = sample_closed(engine, first, following, values["spot_check_share"], f"{name}:{key}")
+    if job["kind"] == "report":
+        from engine.analysis.filing import file_job_report  # pandas and matplotlib load only for reports
+
+        draft = file_job_report(engine, name)
+        data["report_file"] = draft.name if draft else None
     return engine.start_once(name, key, PROCESS, data, SYSTEM)
 
 

@@ -90,6 +90,12 @@ def db(database_url: str) -> Database:
     database.dispose()
 
 
+@pytest.fixture(autouse=True)
+def _attachments_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files the engine writes (evidence, filed reports) go to the test's own folder, never the checkout."""
+    monkeypatch.setenv("JIESU_ATTACHMENTS_DIR", str(tmp_path / "attachments"))
+
+
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()

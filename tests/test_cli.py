@@ -63,6 +63,7 @@ def test_deploy_refuses_bad_file_with_message(run, tmp_path):
 def test_assessment_arrival_and_recurring_job_run_once(run):
     run("init")
     first = run("assessment-arrived", "2026-11")
+    assert "失分分析：" in first.output and first.output.strip().endswith(".docx")
     assert first.exit_code == 0 and "复盘流程已发起" in first.output
     assert "已记录过" in run("assessment-arrived", "2026-11").output
     bad = run("assessment-arrived", "11/2026")

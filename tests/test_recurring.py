@@ -6,9 +6,11 @@ import threading
 from datetime import UTC, date, datetime
 
 import pytest
+from docx import Document
 from sqlalchemy import func, select
 
 from engine import recurring
+from engine.analysis.filing import reports_dir
 from engine.db import Database
 from engine.factory import workflows_dir
 from engine.models import Instance, RecurringRun
@@ -48,7 +50,10 @@ def test_job_run_twice_for_one_period_creates_its_work_once(engine, clock):
     assert recurring.run_job(engine, "weekly_report") is None
     task = open_task(engine, first.instance_id, "write_report")
     assert task.role == "analyst" and task.due_at == datetime(2026, 11, 25, tzinfo=LOCAL_TZ)  # 2 working days
-    assert stored_workflow(engine, first.instance_id).last_task.data["title"] == "周报（2026-W46）"
+    data = stored_workflow(engine, first.instance_id).last_task.data
+    assert data["title"] == "周报（2026-W46）"
+    draft = reports_dir() / data["report_file"]  # the analysts start from a filed draft
+    assert any("周报" in p.text for p in Document(str(draft)).paragraphs)
     clock.advance(days=7)
     assert recurring.run_job(engine, "weekly_report") is not None  # next week is a new period
     assert recurring_instances(engine) == 2
