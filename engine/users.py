@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from engine import audit
 from engine.audit import AuditEntry
@@ -22,6 +22,12 @@ from engine.roles import ROLES
 from engine.rules import Rules
 
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+_USERS, _TOKENS = User.__table__, ApiToken.__table__
+# Every API request runs this: built once, plain columns.
+_ACCOUNT_BY_TOKEN = (select(_USERS.c.username, _USERS.c.display_name, _USERS.c.roles, _USERS.c.active)
+                     .join(_TOKENS, _TOKENS.c.user_id == _USERS.c.id)
+                     .where(_TOKENS.c.token_hash == bindparam("b_hash"), _TOKENS.c.expires_at > bindparam("b_now"),
+                            _USERS.c.active))
 
 
 class LoginRefused(EngineError):
@@ -125,8 +131,7 @@ class Users:
 
     def account_for_token(self, token: str) -> Account | None:
         with self.db.engine.connect() as conn:
-            row = conn.execute(select(User).join(ApiToken, ApiToken.user_id == User.id).where(
-                ApiToken.token_hash == _token_hash(token), ApiToken.expires_at > self.clock(), User.active)).first()
+            row = conn.execute(_ACCOUNT_BY_TOKEN, {"b_hash": _token_hash(token), "b_now": self.clock()}).first()
         return Account(row.username, row.display_name, tuple(row.roles), row.active) if row else None
 
     def get(self, username: str) -> Account | None:
