@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 from engine.audit import EVENTS
 from engine.audit_export import export_audit
@@ -59,3 +61,12 @@ def test_each_kind_of_change_appends_its_rows(engine, clock, tmp_path):
     stored = json.dumps([r.data for r in rows], ensure_ascii=False)
     for secret in ("李红", "13312345678", "张明", "13800138000"):
         assert secret not in stored
+
+
+def test_every_event_the_code_records_has_a_chinese_label():
+    """Auditors read labels, not codes: an event appended anywhere must be in EVENTS."""
+    root = Path(__file__).resolve().parent.parent
+    used = {m for path in (*root.glob("engine/**/*.py"), *root.glob("api/**/*.py"))
+            for m in re.findall(r'AuditEntry\(\s*"([a-z_.]+)"', path.read_text(encoding="utf-8"))}
+    used |= {"task.released", "task.claimed", "login.succeeded", "login.failed"}  # chosen at run time
+    assert used and used <= set(EVENTS)
