@@ -98,6 +98,9 @@ def serve(engine: Engine, actor: Actor, host: str, port: int, demo: bool, no_sch
 
     from api import create_app
 
+    # Migrating and deploying are no-ops when nothing changed, so a fresh or upgraded install just works.
+    engine.db.migrate()
+    engine.deploy_dir(workflows_dir(), actor)
     if demo:
         _seed_demo(engine, actor)
     app = create_app(engine=engine)
