@@ -29,11 +29,20 @@ class Notice:
     text: str
 
 
+@dataclass(frozen=True)
+class AlertRequest:
+    """Alert the people on duty about an incident: at `level`, or (None) one level above the last round."""
+
+    incident_id: int
+    level: int | None = None
+
+
 @dataclass
 class CommandContext:
     now: datetime
     rules: Rules
     notices: list[Notice] = field(default_factory=list)
+    alerts: list[AlertRequest] = field(default_factory=list)
 
     @cached_property
     def values(self) -> dict[str, Any]:
