@@ -112,8 +112,8 @@ def _alerts(session: Session, incident_id: int, levels: dict[str, str]) -> list[
 def _steps(session: Session, instance_id: int | None) -> list[dict[str, Any]]:
     if instance_id is None:
         return []
-    rows = session.execute(select(TaskRecord).where(TaskRecord.instance_id == instance_id)
-                        .order_by(TaskRecord.created_at, TaskRecord.id)).scalars()
+    rows = sorted(session.scalars(select(TaskRecord).where(TaskRecord.instance_id == instance_id)),
+                  key=lambda t: (t.created_at, t.ended_at is None, t.ended_at or t.created_at))
     return [{"task_id": t.id, "step": t.bpmn_id, "title": t.title, "role": t.role, "state": t.state,
              "assignee": t.assignee, "due_at": t.due_at, "created_at": t.created_at, "ended_at": t.ended_at,
              "ended_by": t.ended_by} for t in rows]
