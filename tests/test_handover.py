@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from engine.audit_verify import verify_chain, verify_export
 from engine.errors import Conflict, DuplicateTicket, Forbidden, InvalidData
 from engine.handover import PURGED_INTAKE_HASH, export_all, purge_personal_data, verify_export_folder
-from engine.models import Base, Ticket
+from engine.models import Base, Ticket, TicketSignature
 from tests.conftest import ADMIN, INTAKE
 from tests.helpers import VALID, audit_rows, do, receive, snapshot, ticket_row, to_handling
 
@@ -106,6 +106,8 @@ def test_purge_removes_callers_data_and_leaves_a_verifiable_record(engine, worke
         assert verify_chain(conn).ok
     assert engine.view_ticket("H-1", INTAKE)["caller_phone"] is None
     assert audit_rows(engine)[-1].event == "personal_data.purged"  # nothing left to read, no read recorded
+    with engine.db.read() as session:
+        assert session.scalars(select(TicketSignature.caller_hash)).all() == [None] * 3
 
 
 def _refused(engine, folder, message):

@@ -4,6 +4,10 @@ A ticket's signature (normalised place, issue class, keyed hash of the caller's 
 ticket whose place and issue match an open group joins it, otherwise the recent tickets with the same
 place and issue form a group once they reach the configured number of tickets and distinct callers.
 Phones are compared only as HMAC digests and never leave this module.
+
+Two intakes never detect at once: detection runs after the intake has appended its audit rows, so it
+holds the audit chain's lock (advisory lock on PostgreSQL, the write lock on SQLite) until commit, and
+the second intake sees the first one's group.
 """
 
 from __future__ import annotations
