@@ -70,11 +70,9 @@ def signature(fields: dict[str, Any], values: dict[str, Any]) -> Signature:
                      caller_hash(fields.get("caller_phone")))
 
 
-def detect(conn: Connection, ticket_id: int, fields: dict[str, Any], values: dict[str, Any],
+def detect(conn: Connection, ticket_id: int, sig: Signature, received: datetime, values: dict[str, Any],
            now: datetime) -> GroupChange | None:
     """Store the ticket's signature; the group it formed or joined, if any."""
-    sig = signature(fields, values)
-    received = fields["received_at"]
     conn.execute(insert(_S).values(ticket_id=ticket_id, place_key=sig.place_key, place_label=sig.place_label,
                                    issue_key=sig.issue_key, caller_hash=sig.caller_hash, received_at=received))
     if sig.place_key is None or sig.issue_key is None:

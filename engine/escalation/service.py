@@ -36,13 +36,14 @@ class Escalations:
                      actor: Actor) -> None:
         """Group detection and sensitive words for a new ticket; escalations start in this transaction."""
         entries: list[AuditEntry] = []
-        change = detection.detect(conn, ticket_id, fields, context.values, context.now)
+        sig = detection.signature(fields, context.values)
+        change = detection.detect(conn, ticket_id, sig, fields["received_at"], context.values, context.now)
         if change is not None:
             self._group_changed(conn, context, change, ticket_id, actor, entries)
         hits = terms.sensitive_hits(fields.get("content") or "", context.values)
         if hits and incidents.open_of_ticket(conn, ticket_id, "public_opinion") is None:
             words = "、".join(f"{name}（{'、'.join(found)}）" for name, found in hits.items())
-            place = detection.signature(fields, context.values).place_label or fields.get("address")
+            place = sig.place_label or fields.get("address")
             self._open(conn, context, actor, entries, (ticket_id,), kind="public_opinion", trigger="sensitive_words",
                        title=f"{place}舆情线索", place_label=place, reason=f"命中敏感词：{words}",
                        origin_ticket_id=ticket_id)

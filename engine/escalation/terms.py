@@ -29,6 +29,12 @@ def words(text: str, vocabulary: tuple[str, ...]) -> list[str]:
     return _tokenizer(tuple(sorted(set(vocabulary)))).lcut(text or "")
 
 
+@lru_cache(maxsize=64)
+def _word_set(text: str, vocabulary: tuple[str, ...]) -> frozenset[str]:
+    """One segmentation per content, shared by the issue class and the sensitive-word check."""
+    return frozenset(words(text, vocabulary))
+
+
 def _vocabulary(values: dict[str, Any]) -> tuple[str, ...]:
     escalation = values["escalation"]
     lists = [*escalation["issue_classes"].values(), *escalation["sensitive_words"].values()]
@@ -37,7 +43,7 @@ def _vocabulary(values: dict[str, Any]) -> tuple[str, ...]:
 
 def issue_class(content: str, categories: tuple[str | None, ...], values: dict[str, Any]) -> str | None:
     """The configured issue class whose words the content uses most, else the most specific category."""
-    tokens = set(words(content, _vocabulary(values)))
+    tokens = _word_set(content or "", _vocabulary(values))
     best, hits = None, 0
     for name, keywords in values["escalation"]["issue_classes"].items():
         count = len(tokens & set(keywords))
@@ -48,6 +54,6 @@ def issue_class(content: str, categories: tuple[str | None, ...], values: dict[s
 
 def sensitive_hits(content: str, values: dict[str, Any]) -> dict[str, list[str]]:
     """Sensitive-word list name -> the words of it the content uses (only lists with a hit)."""
-    tokens = set(words(content, _vocabulary(values)))
+    tokens = _word_set(content or "", _vocabulary(values))
     found = {name: sorted(tokens & set(listed)) for name, listed in values["escalation"]["sensitive_words"].items()}
     return {name: hits for name, hits in found.items() if hits}
