@@ -12,7 +12,9 @@ from engine import scheduler
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.escalation import roster
 from engine.escalation.places import place_of
+from engine.factory import workflows_dir
 from engine.privacy import Actor
+from engine.service import Engine
 from engine.workdays import LOCAL_TZ
 from tests.conftest import ADMIN, INTAKE
 from tests.escalation_fixtures import DAY, DUTY
@@ -158,3 +160,15 @@ def test_intake_with_sensitive_words_starts_an_escalation_in_the_same_transactio
                           "address": "城南街道宏福苑小区", "content": "记者站路口的路灯不亮。"},
                          INTAKE).created
     assert engine.escalations.for_ticket("M-2")["incidents"] == []
+
+
+def test_without_escalation_bpmn_deployed_intake_still_works_and_the_duty_officer_is_alerted(db, clock):
+    engine = Engine(db, clock=clock)
+    engine.deploy((workflows_dir() / "ticket.bpmn").read_bytes(), "ticket.bpmn", ADMIN)
+    engine.escalations.add_duty(DAY, "白班", 1, "值班员刘", "liu@duty.test", ADMIN)
+    for n in (1, 2, 3):
+        receive(engine, f"P-{n}", caller_phone=f"1340000000{n}", address="龙锦苑东五区", content="烧烤油烟扰民")
+    [incident] = engine.escalations.incidents()
+    assert (incident["instance_id"], incident["status_label"], incident["created_by"]) == (None, "未启动", "system")
+    view = engine.escalations.incident(incident["id"])
+    assert [(a["level"], a["recipient"], a["state"]) for a in view["alerts"]] == [(1, "值班员刘", "pending")]

@@ -7,6 +7,7 @@ puts the duty officers' alerts into the outbox, which `deliver_alerts` (the sche
 
 from __future__ import annotations
 
+import logging
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -17,13 +18,14 @@ from engine.audit import AuditEntry
 from engine.command_context import CommandContext
 from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.escalation import alerts, delivery, detection, evidence, incidents, roster, terms, views
-from engine.models import Evidence, Incident, Ticket
-from engine.privacy import Actor
+from engine.models import Deployment, Evidence, Incident, Ticket
+from engine.privacy import SYSTEM, Actor
 
 if TYPE_CHECKING:
     from engine.service import Engine
 
 ESCALATION_PROCESS = "escalation"
+log = logging.getLogger(__name__)
 
 
 class Escalations:
@@ -33,8 +35,12 @@ class Escalations:
     # -- at intake (inside the intake's transaction) --------------------------------------------
 
     def after_intake(self, conn: Connection, context: CommandContext, ticket_id: int, fields: dict[str, Any],
-                     actor: Actor) -> None:
-        """Group detection and sensitive words for a new ticket; escalations start in this transaction."""
+                     receiver: Actor) -> None:
+        """Group detection and sensitive words for a new ticket; escalations start in this transaction.
+
+        What detection finds is recorded as the system's doing, not the receiving staff member's.
+        """
+        actor = SYSTEM
         entries: list[AuditEntry] = []
         sig = detection.signature(fields, context.values)
         change = detection.detect(conn, ticket_id, sig, fields["received_at"], context.values, context.now)
@@ -91,6 +97,12 @@ class Escalations:
         opened = AuditEntry("incident.opened", actor.name, columns.get("origin_ticket_id"), data={
             "incident_id": incident_id, "kind": columns["kind"], "trigger": columns["trigger"],
             "title": columns["title"], "ticket_ids": list(ticket_ids)})
+        if not _deployed(conn):
+            # A database not yet given escalation.bpmn (run `jiesu init`) must still receive tickets and alert.
+            log.error("escalation.bpmn is not deployed: incident %s alerts level 1 without its workflow", incident_id)
+            entries.append(opened)
+            entries += alerts.queue(conn, incident_id, 1, values, context.now, actor.name)
+            return incident_id
         instance, _, _ = self.engine._start(conn, context, ESCALATION_PROCESS, data, None, actor, [opened])
         incidents.set_instance(conn, incident_id, instance.id)
         return incident_id
@@ -178,3 +190,7 @@ class Escalations:
 
     def deliver_alerts(self) -> delivery.Delivered:
         return delivery.deliver_due(self.engine)
+
+
+def _deployed(conn: Connection) -> bool:
+    return conn.scalar(select(Deployment.id).where(Deployment.process_id == ESCALATION_PROCESS).limit(1)) is not None
