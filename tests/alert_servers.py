@@ -57,7 +57,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         self.server.received.append((self.path, self.headers.get("Content-Type"), json.loads(body)))
-        answer = json.dumps({"errcode": 0, "errmsg": "ok"}).encode()
+        answer = json.dumps(self.server.answer).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(answer)))
@@ -74,6 +74,7 @@ class HttpReceiver:
     def __init__(self) -> None:
         self._server = ThreadingHTTPServer((LOOPBACK, 0), _Handler)
         self._server.received = []
+        self._server.answer = {"errcode": 0, "errmsg": "ok"}
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
@@ -83,6 +84,10 @@ class HttpReceiver:
     @property
     def received(self) -> list[tuple[str, str, Any]]:
         return self._server.received
+
+    def answer_with(self, answer: dict[str, Any]) -> None:
+        """What the receiver replies from now on (a robot refusing: {"errcode": 310000, ...})."""
+        self._server.answer = answer
 
     def start(self) -> HttpReceiver:
         self._thread.start()

@@ -17,6 +17,7 @@ DUTY = Actor("值班员刘", frozenset({"duty_officer"}))
 LEADER = Actor("带班领导陈", frozenset({"duty_officer"}))
 DAY = date(2026, 11, 20)  # the test clock starts at 09:00 Beijing time that day: the day shift
 BASE_URL = "http://jiesu.test"
+ROBOT_SECRET = "SEC0123456789abcdef"
 
 
 @pytest.fixture
@@ -38,7 +39,7 @@ def esc(db, clock, smtp, receiver, tmp_path, monkeypatch):
     """An engine whose rules send alerts to the loopback servers; evidence goes to a temporary folder."""
     monkeypatch.setenv("JIESU_ATTACHMENTS_DIR", str(tmp_path / "attachments"))
     channels = {"email": {"kind": "email", "host": "127.0.0.1", "port": smtp.port, "sender": "alerts@jiesu.test"},
-                "duty_group": {"kind": "webhook", "label": "值班群", "format": "dingtalk",
+                "duty_group": {"kind": "webhook", "label": "值班群", "format": "dingtalk", "secret": ROBOT_SECRET,
                                "url": f"{receiver.url}/robot/send?access_token=t"},
                 "ops": {"kind": "webhook", "label": "指挥平台", "format": "json", "url": f"{receiver.url}/ops"}}
     loopback = RuleEntry(date(2020, 1, 2), {"alerts": {"base_url": BASE_URL, "channels": channels}})

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+from urllib.parse import parse_qs, urlsplit
+
 from sqlalchemy import select
 
 from engine.escalation.delivery import Delivered
@@ -9,7 +14,7 @@ from engine.models import Alert, AuditEvent
 from engine.service import Engine
 from tests.alert_servers import HttpReceiver
 from tests.conftest import UNIT
-from tests.escalation_fixtures import BASE_URL, DUTY, LEADER
+from tests.escalation_fixtures import BASE_URL, DUTY, LEADER, ROBOT_SECRET
 from tests.helpers import do, fire_all, open_steps, receive
 
 
@@ -44,8 +49,11 @@ def test_group_complaint_escalation_runs_end_to_end(esc, clock, smtp, receiver, 
         f"工单页面：{BASE_URL}/tickets/E-1",
         f"事件页面：{BASE_URL}/escalations/{incident_id}",
     ]
-    robot = [body for path, _, body in receiver.received if path.startswith("/robot/")]
-    assert robot == [{"msgtype": "text", "text": {"content": f"{mail['Subject']}\n{body}"}}]
+    [(robot_path, _, robot)] = [r for r in receiver.received if r[0].startswith("/robot/")]
+    assert robot == {"msgtype": "text", "text": {"content": f"{mail['Subject']}\n{body}"}}
+    query = parse_qs(urlsplit(robot_path).query)
+    signed = hmac.new(ROBOT_SECRET.encode(), f"{query['timestamp'][0]}\n{ROBOT_SECRET}".encode(), hashlib.sha256)
+    assert query["access_token"] == ["t"] and query["sign"] == [base64.b64encode(signed.digest()).decode()]
     [(_, content_type, ops)] = [r for r in receiver.received if r[0] == "/ops"]
     assert content_type.startswith("application/json")
     assert (ops["incident_id"], ops["level"], ops["recipient"], ops["text"]) == (incident_id, 1, "指挥平台", body)
@@ -146,3 +154,16 @@ def test_an_unreachable_server_leaves_the_alert_pending_for_later(esc, clock, sm
         mail = session.scalar(select(Alert).where(Alert.channel == "email"))
     assert (mail.state, mail.attempts) == ("pending", 9)
     assert (mail.next_attempt_at - clock.now).total_seconds() == 1800
+
+
+def test_a_robot_that_refuses_keeps_the_alert_for_another_try(esc, clock, receiver):
+    receiver.answer_with({"errcode": 310000, "errmsg": "sign not match"})
+    _group(esc)
+    esc.escalations.deliver_alerts()
+    with esc.db.read() as session:
+        robot = session.scalar(select(Alert).where(Alert.channel == "duty_group"))
+    assert (robot.state, robot.attempts, robot.last_error) == ("pending", 1, "Webhook 拒收：sign not match")
+    receiver.answer_with({"errcode": 0, "errmsg": "ok"})
+    clock.advance(seconds=30)
+    assert esc.escalations.deliver_alerts() == Delivered(2, 0)  # both webhooks of that receiver were refused
+    assert len(_robot_texts(receiver)) == 2  # the refused post and the accepted one
