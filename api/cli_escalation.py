@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import click
@@ -12,6 +12,7 @@ from api.cli import _engine_command
 from engine.localtime import staff_text
 from engine.privacy import Actor
 from engine.service import Engine
+from engine.workdays import LOCAL_TZ
 
 
 def _day(text: str) -> date:
@@ -49,12 +50,13 @@ def duty_remove(engine: Engine, actor: Actor, shift_id: int) -> None:
 
 
 @duty_group.command("list")
-@click.option("--from", "first", required=True, callback=lambda _c, _p, v: _day(v))
-@click.option("--to", "last", required=True, callback=lambda _c, _p, v: _day(v))
+@click.option("--from", "first", default=None, help="First Beijing date (default: today).")
+@click.option("--to", "last", default=None, help="Last Beijing date (default: a week after the first).")
 @_engine_command
-def duty_list(engine: Engine, actor: Actor, first: date, last: date) -> None:
+def duty_list(engine: Engine, actor: Actor, first: str | None, last: str | None) -> None:
     """The roster between two Beijing dates."""
-    rows = engine.escalations.roster(first, last)
+    start = _day(first) if first else engine.clock().astimezone(LOCAL_TZ).date()
+    rows = engine.escalations.roster(start, _day(last) if last else start + timedelta(days=6))
     for row in rows:
         click.echo(f"{row['id']:>5}  {row['duty_date']} {row['shift']:<4} {row['level_label']:<6} {row['person']:<8} "
                    f"{row['span']}  {row['email'] or '-'}")

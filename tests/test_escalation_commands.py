@@ -44,6 +44,10 @@ def test_the_roster_knows_who_is_on_duty_through_a_night_shift(engine):
     with engine.db.engine.connect() as conn:
         at = [datetime(2026, 11, 21, hour, minute, tzinfo=LOCAL_TZ) for hour, minute in ((8, 29), (8, 30))]
         assert [[p.person for p in roster.on_duty(conn, moment, 1)] for moment in at] == [["值班员周"], []]
+    before = snapshot(engine)
+    with pytest.raises(Conflict, match=f"值班员周 已安排在 2026-11-20 夜班（值班安排 {night}）"):
+        engine.escalations.add_duty(DAY, "夜班", 1, "值班员周", "zhou@duty.test", ADMIN)
+    assert snapshot(engine) == before
     engine.escalations.remove_duty(night, ADMIN)
     assert [e["person"] for e in engine.escalations.roster(DAY, date(2026, 11, 21))] == ["带班领导陈"]
 
@@ -130,6 +134,7 @@ def test_the_command_line_manages_the_roster_and_incidents(run, smtp, tmp_path, 
     assert bad.exit_code == 1 and "错误：班次 早班 未配置" in bad.output
     listing = run("duty", "list", "--from", today, "--to", today)
     assert "共 2 条值班安排" in listing.output and "liu@duty.test" in listing.output
+    assert "共 2 条值班安排" in run("duty", "list").output  # this week by default
 
     ticket = {"ticket_no": "CLI-1", "source": "hotline", "received_at": "2026-11-20T09:00:00+08:00",
               "address": "城南街道宏福苑小区", "content": "小区道路塌陷，车辆无法通行。"}

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select
 
-from engine.errors import InvalidData, NotFound
+from engine.errors import Conflict, InvalidData, NotFound
 from engine.localtime import STAFF_TZ, staff_text
 from engine.models import DutyShift
 
@@ -51,6 +51,10 @@ def add(conn: Connection, day: date, shift: str, level: int, person: str, email:
     if email and not _EMAIL.match(email):
         raise InvalidData(f"邮箱地址 {email} 格式不正确", {"email": ["邮箱格式不正确。"]})
     begins, ends = shift_span(day, shift, values)
+    taken = conn.scalar(select(_T.c.id).where(_T.c.duty_date == day.isoformat(), _T.c.shift == shift,
+                                              _T.c.level == level, _T.c.person == person.strip()))
+    if taken is not None:
+        raise Conflict(f"{person.strip()} 已安排在 {day} {shift}（值班安排 {taken}）")
     return conn.scalar(insert(_T).values(
         duty_date=day.isoformat(), shift=shift, level=level, person=person.strip(), email=email or None,
         starts_at=begins, ends_at=ends, created_at=now, created_by=actor).returning(_T.c.id))
