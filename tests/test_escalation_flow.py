@@ -5,10 +5,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import threading
 from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy import select
 
+from engine.db import Database
 from engine.escalation.delivery import Delivered
 from engine.models import Alert, AuditEvent
 from engine.service import Engine
@@ -167,3 +169,28 @@ def test_a_robot_that_refuses_keeps_the_alert_for_another_try(esc, clock, receiv
     clock.advance(seconds=30)
     assert esc.escalations.deliver_alerts() == Delivered(2, 0)  # both webhooks of that receiver were refused
     assert len(_robot_texts(receiver)) == 2  # the refused post and the accepted one
+
+
+def test_two_workers_deliver_each_alert_once(esc, clock, smtp, database_url):
+    for n in range(8):  # eight groups at eight compounds: eight e-mails to the duty officer
+        for caller in (1, 2, 3):
+            receive(esc, f"W-{n}-{caller}", caller_phone=f"136{n:04d}000{caller}", address=f"天通苑北{n + 1}区",
+                    content="暖气不热，室温太低。")
+    workers = [Engine(Database(database_url), rules=esc.rules, clock=clock) for _ in range(2)]
+    together = threading.Barrier(len(workers))
+    results: list[Delivered] = []
+
+    def work(worker: Engine) -> None:
+        together.wait()
+        results.append(worker.escalations.deliver_alerts())
+
+    threads = [threading.Thread(target=work, args=(worker,)) for worker in workers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for worker in workers:
+        worker.db.dispose()
+    assert sum(r.sent for r in results) == 8 * 3 and sum(r.failed for r in results) == 0
+    subjects = [m["Subject"] for m in smtp.messages]
+    assert len(subjects) == len(set(subjects)) == 8
