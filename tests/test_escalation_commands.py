@@ -13,6 +13,7 @@ from engine.errors import Conflict, Forbidden, InvalidData, NotFound
 from engine.escalation import roster
 from engine.escalation.places import place_of
 from engine.factory import workflows_dir
+from engine.handover import export_all
 from engine.privacy import Actor
 from engine.service import Engine
 from engine.workdays import LOCAL_TZ
@@ -177,3 +178,13 @@ def test_without_escalation_bpmn_deployed_intake_still_works_and_the_duty_office
     assert (incident["instance_id"], incident["status_label"], incident["created_by"]) == (None, "未启动", "system")
     view = engine.escalations.incident(incident["id"])
     assert [(a["level"], a["recipient"], a["state"]) for a in view["alerts"]] == [(1, "值班员刘", "pending")]
+
+
+def test_the_contract_end_export_carries_the_escalation_tables(engine, tmp_path):
+    engine.escalations.add_duty(DAY, "白班", 1, "值班员刘", "liu@duty.test", ADMIN)
+    receive(engine, "X-1", address="城南街道宏福苑小区", content="咨询老年卡办理")
+    engine.escalations.flag("X-1", "网上热议", DUTY)
+    summary = export_all(engine, ADMIN, tmp_path / "out")
+    assert {name: summary.rows[name] for name in ("incidents.csv", "incident_tickets.csv", "alerts.csv",
+                                                  "duty_roster.csv")} == {
+        "incidents.csv": 1, "incident_tickets.csv": 1, "alerts.csv": 1, "duty_roster.csv": 1}

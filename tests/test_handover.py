@@ -56,7 +56,9 @@ def test_export_writes_every_table_with_a_manifest_and_records_it(engine, worked
     rows = {name: entry["rows"] for name, entry in manifest["files"].items() if entry["rows"] is not None}
     assert rows == summary.rows == {"tickets.csv": 3, "tasks.csv": counts["tasks"],
                                     "audit_events.csv": counts["audit_events"] - 1,  # not the export's own row
-                                    "instances.jsonl": 3, "deployments.jsonl": counts["deployments"]}
+                                    "instances.jsonl": 3, "deployments.jsonl": counts["deployments"]} | {
+        f"{table}.csv": 0 for table in ("complaint_groups", "complaint_group_tickets", "incidents", "incident_tickets",
+                                        "incident_evidence", "alerts", "duty_roster")}
     assert (folder / "attachments" / "T-1" / "照片1.jpg").read_bytes() == b"\xff\xd8 photo"
     assert summary.attachments == 2 and "attachments/readme.txt" in manifest["files"]
 
