@@ -31,10 +31,12 @@ class Notice:
 
 @dataclass(frozen=True)
 class AlertRequest:
-    """Alert the people on duty about an incident: at `level`, or (None) one level above the last round."""
+    """Alert the people on duty about an incident: at `level`, or (None) one level above the last round;
+    or, with `acknowledged`, record that the person running the command acknowledged the alerts."""
 
     incident_id: int
     level: int | None = None
+    acknowledged: bool = False
 
 
 @dataclass

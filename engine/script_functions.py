@@ -58,6 +58,11 @@ def escalate_alert(incident_id: int) -> None:
     current().alerts.append(AlertRequest(int(incident_id)))
 
 
+def acknowledge_alerts(incident_id: int) -> None:
+    """Record in the audit trail that whoever completes this step acknowledged the incident's alerts."""
+    current().alerts.append(AlertRequest(int(incident_id), acknowledged=True))
+
+
 def _moment(text: str) -> datetime:
     value = datetime.fromisoformat(text)
     if value.tzinfo is None:
@@ -66,4 +71,4 @@ def _moment(text: str) -> datetime:
 
 
 FUNCTIONS = {f.__name__: f for f in (now, rule, working_days_after, working_days_later, deadline_for,
-                                     share_between, notify, escalate_alert)}
+                                     share_between, notify, escalate_alert, acknowledge_alerts)}

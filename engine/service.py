@@ -393,7 +393,11 @@ def _queue_alerts(conn: Connection, instance: InstanceHead, context: CommandCont
     requests, entries = list(context.alerts), []
     context.alerts.clear()
     for request in requests:
-        entries += alerts.queue(conn, request.incident_id, request.level, context.values, context.now, actor.name)
+        if request.acknowledged:
+            entries.append(alerts.acknowledgment(conn, request.incident_id, actor.name))
+        else:
+            entries += alerts.queue(conn, request.incident_id, request.level, context.values, context.now,
+                                    actor.name)
     for entry in entries:
         entry.instance_id = instance.id
     return entries

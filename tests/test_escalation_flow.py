@@ -116,6 +116,10 @@ def test_without_acknowledgment_the_next_level_is_alerted(esc, clock, smtp, rece
     assert fire_all(esc) == 0
     view = esc.escalations.incident(incident_id)
     assert view["acknowledged"]["by"] == "带班领导陈"
+    with esc.db.read() as session:
+        [ack] = session.scalars(select(AuditEvent).where(AuditEvent.event == "alert.acknowledged")).all()
+    assert (ack.actor, ack.data, ack.instance_id) == ("带班领导陈", {"incident_id": incident_id, "alerted_level": 3},
+                                                      view["instance_id"])
     assert [a["level"] for a in view["alerts"] if a["channel"] == "email"] == [1, 2]
     assert open_steps(esc, view["instance_id"]) == ["response_plan"]
 

@@ -59,6 +59,12 @@ def queue(conn: Connection, incident_id: int, level: int | None, values: dict[st
     return entries
 
 
+def acknowledgment(conn: Connection, incident_id: int, actor: str) -> AuditEntry:
+    """The audit entry of `actor` acknowledging the incident's alerts, with the level they had reached."""
+    reached = conn.scalar(select(Incident.alerted_level).where(Incident.id == incident_id))
+    return AuditEntry("alert.acknowledged", actor, data={"incident_id": incident_id, "alerted_level": reached})
+
+
 def _rows(incident_id: int, level: int, people: list[roster.OnDuty], message: Message, values: dict[str, Any],
           now: datetime) -> list[dict[str, Any]]:
     base = {"incident_id": incident_id, "level": level, "subject": message.subject, "body": message.body,
