@@ -392,7 +392,11 @@ def report(engine: Engine, actor: Actor, kind: str, period: str | None, output: 
 
 # Registered last: these modules use _engine_command from this one.
 from api.cli_audit import audit_group, export_all, purge  # noqa: E402
+from api.cli_escalation import alerts_group, duty_group, escalation_group  # noqa: E402
 
 main.add_command(audit_group)
 main.add_command(export_all)
 main.add_command(purge)
+main.add_command(duty_group)
+main.add_command(escalation_group)
+main.add_command(alerts_group)

@@ -29,11 +29,22 @@ class Notice:
     text: str
 
 
+@dataclass(frozen=True)
+class AlertRequest:
+    """Alert the people on duty about an incident: at `level`, or (None) one level above the last round;
+    or, with `acknowledged`, record that the person running the command acknowledged the alerts."""
+
+    incident_id: int
+    level: int | None = None
+    acknowledged: bool = False
+
+
 @dataclass
 class CommandContext:
     now: datetime
     rules: Rules
     notices: list[Notice] = field(default_factory=list)
+    alerts: list[AlertRequest] = field(default_factory=list)
 
     @cached_property
     def values(self) -> dict[str, Any]:

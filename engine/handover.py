@@ -26,7 +26,21 @@ from engine.audit import AuditEntry
 from engine.audit_query import head_id
 from engine.audit_verify import ChainReport, verify_export
 from engine.errors import Conflict, Forbidden, InvalidData
-from engine.models import AuditEvent, Deployment, Instance, TaskRecord, Ticket
+from engine.models import (
+    Alert,
+    AuditEvent,
+    ComplaintGroup,
+    ComplaintGroupTicket,
+    Deployment,
+    DutyShift,
+    Evidence,
+    Incident,
+    IncidentTicket,
+    Instance,
+    TaskRecord,
+    Ticket,
+    TicketSignature,
+)
 from engine.privacy import PERSONAL_FIELDS, Actor
 from engine.tabular import Progress, write_csv
 
@@ -50,6 +64,8 @@ _TABLES: tuple[tuple[str, Table, str], ...] = (
     ("audit_events.csv", _AUDIT, "csv"),
     ("instances.jsonl", Instance.__table__, "jsonl"),
     ("deployments.jsonl", Deployment.__table__, "jsonl"),
+    *((f"{model.__tablename__}.csv", model.__table__, "csv") for model in (
+        ComplaintGroup, ComplaintGroupTicket, Incident, IncidentTicket, Evidence, Alert, DutyShift)),
 )
 
 # A progress bar for one part of the work: (label, total) -> context giving an "advance by n" function.
@@ -249,6 +265,9 @@ def _purge_tickets(conn: Connection, bars: Bars) -> int:
             conn.execute(update(_TICKETS).where(_TICKETS.c.id.in_(chunk))
                          .values(caller_name=None, caller_phone=None, intake_hash=PURGED_INTAKE_HASH))
             advance(len(chunk))
+    # Keyed hashes of callers' phones (group detection) go too: they single out a caller as well.
+    conn.execute(update(TicketSignature.__table__).where(TicketSignature.caller_hash.is_not(None))
+                 .values(caller_hash=None))
     return len(ids)
 
 

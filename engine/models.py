@@ -276,3 +276,124 @@ class RecurringRun(Base):
     period: Mapped[str] = mapped_column(String(20), primary_key=True)
     instance_id: Mapped[int | None] = mapped_column(ForeignKey("instances.id"))
     ran_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class TicketSignature(Base):
+    """What group detection compares: a ticket's normalised place and issue, and its caller's keyed hash."""
+
+    __tablename__ = "ticket_signatures"
+    __table_args__ = (Index("ix_ticket_signatures_place_issue_at", "place_key", "issue_key", "received_at"),)
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
+    place_key: Mapped[str | None] = mapped_column(String(100))
+    place_label: Mapped[str | None] = mapped_column(String(200))
+    issue_key: Mapped[str | None] = mapped_column(String(50))
+    caller_hash: Mapped[str | None] = mapped_column(String(64))  # HMAC of the normalised phone, never the phone
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ComplaintGroup(Base):
+    """A group complaint (群诉): tickets from several callers about one issue at one place."""
+
+    __tablename__ = "complaint_groups"
+    __table_args__ = (Index("ix_complaint_groups_place_issue", "place_key", "issue_key", "last_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    place_key: Mapped[str] = mapped_column(String(100))
+    place_label: Mapped[str] = mapped_column(String(200))
+    issue_key: Mapped[str] = mapped_column(String(50))
+    first_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    ticket_count: Mapped[int] = mapped_column(Integer)
+    caller_count: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ComplaintGroupTicket(Base):
+    __tablename__ = "complaint_group_tickets"
+
+    group_id: Mapped[int] = mapped_column(ForeignKey("complaint_groups.id"), primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), primary_key=True, index=True)
+    linked_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class Incident(Base):
+    """A group complaint or public-opinion incident (舆情); open while its escalation instance runs."""
+
+    __tablename__ = "incidents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # group_complaint | public_opinion
+    trigger: Mapped[str] = mapped_column(String(20))  # group | staff | sensitive_words | group_growing
+    title: Mapped[str] = mapped_column(String(300))
+    place_label: Mapped[str | None] = mapped_column(String(200))
+    reason: Mapped[str | None] = mapped_column(Text)
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("complaint_groups.id"), index=True)
+    origin_ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("instances.id"), index=True)
+    alerted_level: Mapped[int] = mapped_column(Integer, default=0)  # highest roster level alerted so far
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_by: Mapped[str] = mapped_column(String(100))
+
+
+class IncidentTicket(Base):
+    __tablename__ = "incident_tickets"
+
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), primary_key=True, index=True)
+    linked_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class DutyShift(Base):
+    """One person on the duty roster for one shift of one day at one level (1 duty officer, 2 leader...)."""
+
+    __tablename__ = "duty_roster"
+    __table_args__ = (Index("ix_duty_roster_level_span", "level", "starts_at", "ends_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    duty_date: Mapped[str] = mapped_column(String(10))  # Beijing date, YYYY-MM-DD
+    shift: Mapped[str] = mapped_column(String(20))
+    level: Mapped[int] = mapped_column(Integer)
+    person: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str | None] = mapped_column(String(200))
+    starts_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_by: Mapped[str] = mapped_column(String(100))
+
+
+class Alert(Base):
+    """An alert in the outbox: stored with the change that raised it, delivered after commit, retried."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (Index("ix_alerts_state_next", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    level: Mapped[int] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(50))  # a channel name from the rules (alerts.channels)
+    recipient: Mapped[str] = mapped_column(String(200))  # person or group the channel reaches
+    address: Mapped[str | None] = mapped_column(String(200))  # e-mail address; webhooks take theirs from the rules
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(10))  # pending | sent
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class Evidence(Base):
+    """A file uploaded as evidence of an incident's on-site check; the bytes live in the attachments folder."""
+
+    __tablename__ = "incident_evidence"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    stored_as: Mapped[str] = mapped_column(String(500))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    uploaded_by: Mapped[str] = mapped_column(String(100))
+    uploaded_at: Mapped[datetime] = mapped_column(UtcDateTime)

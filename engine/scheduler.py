@@ -1,4 +1,4 @@
-"""APScheduler wiring: fire due timers as they fall due, and run the recurring work on its cron.
+"""APScheduler wiring: fire due timers as they fall due, send the alert outbox, run recurring work.
 
 `start(engine)` runs it in the background of the calling process (what `jiesu serve` does);
 `run(engine)` blocks (what `jiesu worker` does). Any number of processes may run it against one
@@ -25,6 +25,7 @@ from engine.workdays import LOCAL_TZ
 
 log = logging.getLogger(__name__)
 FIRE_JOB = "fire_timers"
+ALERTS_JOB = "deliver_alerts"
 RECURRING_PREFIX = "recurring:"
 # Never re-poll sooner than this: a due row another worker holds must not make us spin.
 _MIN_WAKE = timedelta(milliseconds=20)
@@ -71,8 +72,14 @@ def _run_recurring(engine: Engine, name: str) -> None:
     log.info("recurring job %s: %s", name, f"started instance {result.instance_id}" if result else "already done")
 
 
+def _deliver_alerts(engine: Engine) -> None:
+    result = engine.escalations.deliver_alerts()
+    if result.sent or result.failed:
+        log.info("alerts: %d sent, %d failed (retried later)", result.sent, result.failed)
+
+
 def configure(scheduler: BaseScheduler, engine: Engine) -> BaseScheduler:
-    """Add the timer job and one cron job per recurring job to `scheduler`; all run once at start.
+    """Add the timer job, the alert outbox job and one cron job per recurring job; all run once at start.
 
     Running recurring jobs at start catches up on a period whose run was missed while nothing ran;
     when the period already has its work, the run does nothing.
@@ -84,6 +91,9 @@ def configure(scheduler: BaseScheduler, engine: Engine) -> BaseScheduler:
     scheduler.add_job(_fire_and_wake, "interval", args=(engine, scheduler, poll, threads), id=FIRE_JOB,
                       seconds=poll.total_seconds(), next_run_time=now, max_instances=1,
                       coalesce=True, misfire_grace_time=None)
+    scheduler.add_job(_deliver_alerts, "interval", args=(engine,), id=ALERTS_JOB,
+                      seconds=values["alerts"]["poll_seconds"], next_run_time=now, max_instances=1, coalesce=True,
+                      misfire_grace_time=None)
     for name, job in values["recurring_jobs"].items():
         scheduler.add_job(_run_recurring, CronTrigger(timezone=LOCAL_TZ, **job["cron"]), args=(engine, name),
                           id=f"{RECURRING_PREFIX}{name}", next_run_time=now, max_instances=1, coalesce=True,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from engine.command_context import Notice, current
+from engine.command_context import AlertRequest, Notice, current
 
 
 def now() -> str:
@@ -53,6 +53,16 @@ def notify(kind: str, recipients: list[str], text: str) -> None:
     current().notices.append(Notice(kind, [str(r) for r in recipients if r], text))
 
 
+def escalate_alert(incident_id: int) -> None:
+    """Alert the next level of the duty roster about the incident (level 1 first); sent after commit."""
+    current().alerts.append(AlertRequest(int(incident_id)))
+
+
+def acknowledge_alerts(incident_id: int) -> None:
+    """Record in the audit trail that whoever completes this step acknowledged the incident's alerts."""
+    current().alerts.append(AlertRequest(int(incident_id), acknowledged=True))
+
+
 def _moment(text: str) -> datetime:
     value = datetime.fromisoformat(text)
     if value.tzinfo is None:
@@ -61,4 +71,4 @@ def _moment(text: str) -> datetime:
 
 
 FUNCTIONS = {f.__name__: f for f in (now, rule, working_days_after, working_days_later, deadline_for,
-                                     share_between, notify)}
+                                     share_between, notify, escalate_alert, acknowledge_alerts)}

@@ -27,6 +27,8 @@ from engine.command_context import CommandContext
 from engine.db import Database
 from engine.deployments import DeploymentCache, DeployResult, LoadedDeployment, deploy, latest_deployment_id
 from engine.errors import Conflict, DuplicateTicket, Forbidden, InvalidData, WorkflowFailed
+from engine.escalation import alerts
+from engine.escalation.service import Escalations
 from engine.instances import InstanceHead
 from engine.models import Instance, TaskRecord, Ticket
 from engine.privacy import PERSONAL_FIELDS, SYSTEM, Actor, sees_personal_data
@@ -89,6 +91,7 @@ class Engine:
         self.deployments = DeploymentCache()
         self.workflows = state.WorkflowCache()
         self.users = Users(db, self.rules, clock)
+        self.escalations = Escalations(self)
 
     # -- deployments ---------------------------------------------------------------------------
 
@@ -331,6 +334,7 @@ class Engine:
             received = [AuditEntry("ticket.received", actor.name, None, None, None, _jsonable(public))]
             instance, workflow, _ = self._start(conn, context, TICKET_PROCESS, self._start_data(clean),
                                                 insert_ticket, actor, received)
+            self.escalations.after_intake(conn, context, instance.ticket_id, clean, actor)
         self.workflows.put(instance.id, instance.version, workflow)
         return IntakeResult(instance.ticket_id, clean["ticket_no"], instance.id, True)
 
@@ -378,7 +382,25 @@ def _record(conn: Connection, instance: InstanceHead, workflow: BpmnWorkflow, be
     entries += write_tasks(conn, instance, before, steps, context.now, actor.name, finished, due)
     timers.sync(conn, instance.id, workflow)
     entries += notices.write(conn, instance, context.notices, actor.name, context.now)
+    context.notices.clear()  # a command may start a second instance (an escalation) in its transaction
+    entries += _queue_alerts(conn, instance, context, actor)
     _finish_audit(conn, instance, entries, context.now)
+
+
+def _queue_alerts(conn: Connection, instance: InstanceHead, context: CommandContext,
+                  actor: Actor) -> list[AuditEntry]:
+    """Alerts the instance's scripts asked for, into the outbox of this transaction."""
+    requests, entries = list(context.alerts), []
+    context.alerts.clear()
+    for request in requests:
+        if request.acknowledged:
+            entries.append(alerts.acknowledgment(conn, request.incident_id, actor.name))
+        else:
+            entries += alerts.queue(conn, request.incident_id, request.level, context.values, context.now,
+                                    actor.name)
+    for entry in entries:
+        entry.instance_id = instance.id
+    return entries
 
 
 def _finish_audit(conn: Connection, instance: InstanceHead, entries: list[AuditEntry], now: datetime) -> None:

@@ -20,7 +20,7 @@ from engine.privacy import Actor
 from engine.service import Engine
 
 DATA = Path(__file__).parent / "data"
-pytest_plugins = ["tests.web_fixtures"]
+pytest_plugins = ["tests.web_fixtures", "tests.escalation_fixtures"]
 ADMIN = Actor("管理员甲", frozenset({"admin"}))
 INTAKE = Actor("受理员王", frozenset({"intake"}))
 DISPATCHER = Actor("派单员李", frozenset({"dispatcher"}))

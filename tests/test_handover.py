@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from engine.audit_verify import verify_chain, verify_export
 from engine.errors import Conflict, DuplicateTicket, Forbidden, InvalidData
 from engine.handover import PURGED_INTAKE_HASH, export_all, purge_personal_data, verify_export_folder
-from engine.models import Base, Ticket
+from engine.models import Base, Ticket, TicketSignature
 from tests.conftest import ADMIN, INTAKE
 from tests.helpers import VALID, audit_rows, do, receive, snapshot, ticket_row, to_handling
 
@@ -56,7 +56,9 @@ def test_export_writes_every_table_with_a_manifest_and_records_it(engine, worked
     rows = {name: entry["rows"] for name, entry in manifest["files"].items() if entry["rows"] is not None}
     assert rows == summary.rows == {"tickets.csv": 3, "tasks.csv": counts["tasks"],
                                     "audit_events.csv": counts["audit_events"] - 1,  # not the export's own row
-                                    "instances.jsonl": 3, "deployments.jsonl": counts["deployments"]}
+                                    "instances.jsonl": 3, "deployments.jsonl": counts["deployments"]} | {
+        f"{table}.csv": 0 for table in ("complaint_groups", "complaint_group_tickets", "incidents", "incident_tickets",
+                                        "incident_evidence", "alerts", "duty_roster")}
     assert (folder / "attachments" / "T-1" / "照片1.jpg").read_bytes() == b"\xff\xd8 photo"
     assert summary.attachments == 2 and "attachments/readme.txt" in manifest["files"]
 
@@ -106,6 +108,8 @@ def test_purge_removes_callers_data_and_leaves_a_verifiable_record(engine, worke
         assert verify_chain(conn).ok
     assert engine.view_ticket("H-1", INTAKE)["caller_phone"] is None
     assert audit_rows(engine)[-1].event == "personal_data.purged"  # nothing left to read, no read recorded
+    with engine.db.read() as session:
+        assert session.scalars(select(TicketSignature.caller_hash)).all() == [None] * 3
 
 
 def _refused(engine, folder, message):

@@ -1,0 +1,1 @@
+"""Group complaints, public-opinion incidents, the duty roster and alerts to duty officers."""

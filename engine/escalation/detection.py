@@ -1,0 +1,119 @@
+"""Group-complaint detection at intake, inside the intake's transaction.
+
+A ticket's signature (normalised place, issue class, keyed hash of the caller's phone) is stored; a
+ticket whose place and issue match an open group joins it, otherwise the recent tickets with the same
+place and issue form a group once they reach the configured number of tickets and distinct callers.
+Phones are compared only as HMAC digests and never leave this module.
+
+Two intakes never detect at once: detection runs after the intake has appended its audit rows, so it
+holds the audit chain's lock (advisory lock on PostgreSQL, the write lock on SQLite) until commit, and
+the second intake sees the first one's group.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from engine.escalation.places import place_of
+from engine.escalation.terms import issue_class
+from engine.models import ComplaintGroup, ComplaintGroupTicket, TicketSignature
+
+_S = TicketSignature.__table__
+_G = ComplaintGroup.__table__
+_GT = ComplaintGroupTicket.__table__
+_DEFAULT_KEY = "jiesu-caller-v1"
+
+
+@dataclass(frozen=True)
+class Signature:
+    place_key: str | None
+    place_label: str | None
+    issue_key: str | None
+    caller_hash: str | None
+
+
+@dataclass(frozen=True)
+class GroupChange:
+    """What the new ticket did to a group: formed it, or joined it; with the counts after."""
+
+    group_id: int
+    formed: bool
+    place_label: str
+    issue_key: str
+    ticket_ids: tuple[int, ...]
+    ticket_count: int
+    caller_count: int
+
+
+def caller_hash(phone: str | None) -> str | None:
+    """HMAC-SHA256 of the phone's digits without +86/0086 (key: JIESU_CALLER_HASH_KEY)."""
+    digits = re.sub(r"\D", "", phone or "")
+    digits = re.sub(r"^(0086|86)(?=1\d{10}$)", "", digits)
+    if not digits:
+        return None
+    key = os.environ.get("JIESU_CALLER_HASH_KEY", _DEFAULT_KEY).encode()
+    return hmac.new(key, digits.encode(), hashlib.sha256).hexdigest()
+
+
+def signature(fields: dict[str, Any], values: dict[str, Any]) -> Signature:
+    place = place_of(fields.get("address") or "", fields.get("content") or "")
+    categories = (fields.get("category_l3"), fields.get("category_l2"), fields.get("category_l1"))
+    return Signature(place.key, place.label, issue_class(fields.get("content") or "", categories, values),
+                     caller_hash(fields.get("caller_phone")))
+
+
+def detect(conn: Connection, ticket_id: int, sig: Signature, received: datetime, values: dict[str, Any],
+           now: datetime) -> GroupChange | None:
+    """Store the ticket's signature; the group it formed or joined, if any."""
+    conn.execute(insert(_S).values(ticket_id=ticket_id, place_key=sig.place_key, place_label=sig.place_label,
+                                   issue_key=sig.issue_key, caller_hash=sig.caller_hash, received_at=received))
+    if sig.place_key is None or sig.issue_key is None:
+        return None
+    since = received - timedelta(days=values["group_complaint"]["window_days"])
+    group = conn.execute(select(_G.c.id, _G.c.place_label, _G.c.last_at).where(
+        _G.c.place_key == sig.place_key, _G.c.issue_key == sig.issue_key, _G.c.last_at >= since)
+        .order_by(_G.c.id.desc()).limit(1)).first()
+    if group is not None:
+        return _join(conn, group, sig, ticket_id, max(group.last_at, received), now)
+    return _form(conn, sig, since, received, values["group_complaint"], now)
+
+
+def _form(conn: Connection, sig: Signature, since: datetime, received: datetime, limits: dict[str, Any],
+          now: datetime) -> GroupChange | None:
+    rows = conn.execute(select(_S.c.ticket_id, _S.c.caller_hash, _S.c.received_at).where(
+        _S.c.place_key == sig.place_key, _S.c.issue_key == sig.issue_key,
+        _S.c.received_at >= since, _S.c.received_at <= received)).all()
+    callers = {row.caller_hash for row in rows if row.caller_hash}
+    if len(rows) < limits["min_tickets"] or len(callers) < limits["min_callers"]:
+        return None
+    group_id = conn.scalar(insert(_G).values(
+        place_key=sig.place_key, place_label=sig.place_key, issue_key=sig.issue_key,
+        first_at=min(r.received_at for r in rows), last_at=received, ticket_count=len(rows),
+        caller_count=len(callers), created_at=now).returning(_G.c.id))
+    ids = tuple(sorted(r.ticket_id for r in rows))
+    conn.execute(insert(_GT), [{"group_id": group_id, "ticket_id": t, "linked_at": now} for t in ids])
+    return GroupChange(group_id, True, sig.place_key, sig.issue_key, ids, len(rows), len(callers))
+
+
+def _join(conn: Connection, group: Any, sig: Signature, ticket_id: int, last_at: datetime,
+          now: datetime) -> GroupChange:
+    group_id = group.id
+    conn.execute(insert(_GT).values(group_id=group_id, ticket_id=ticket_id, linked_at=now))
+    members = (select(func.count(), func.count(func.distinct(_S.c.caller_hash)))
+               .select_from(_GT.join(_S, _S.c.ticket_id == _GT.c.ticket_id)).where(_GT.c.group_id == group_id))
+    tickets, callers = conn.execute(members).one()
+    conn.execute(update(_G).where(_G.c.id == group_id).values(
+        ticket_count=tickets, caller_count=callers, last_at=last_at))
+    return GroupChange(group_id, False, group.place_label, sig.issue_key, (ticket_id,), tickets, callers)
+
+
+def place_of_ticket(conn: Connection, ticket_id: int) -> str | None:
+    return conn.scalar(select(_S.c.place_label).where(_S.c.ticket_id == ticket_id))
