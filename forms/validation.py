@@ -93,9 +93,7 @@ def _field(f: FieldDefinition) -> fields.Field:
 
 
 def _length(f: FieldDefinition) -> list[mv.Validator]:
-    # PostgreSQL text cannot hold NUL characters; refuse them here, as a form error, not a database error.
-    no_nul = mv.ContainsNoneOf(["\x00"], error="不能包含空字符（\\x00）。")
-    return [no_nul, mv.Length(max=f.max_length, error=f"不能超过 {f.max_length} 个字。")] if f.max_length else [no_nul]
+    return [mv.Length(max=f.max_length, error=f"不能超过 {f.max_length} 个字。")] if f.max_length else []
 
 
 def _string(f: FieldDefinition, common: dict[str, Any]) -> fields.Field:

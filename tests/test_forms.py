@@ -66,5 +66,5 @@ def test_definition_round_trips_for_clients():
 def test_nul_characters_are_a_form_error_not_a_database_error():
     ticket = {"ticket_no": "A1", "source": "app", "received_at": "2026-11-20T09:00:00+08:00", "address": "x",
               "content": "a", "category_l2": "a\x00b", "tags": ["ok", "x\x00"]}
-    assert _errors("intake", ticket) == {"category_l2": ["不能包含空字符（\\x00）。"],
-                                         "tags": ["不能包含空字符（\\x00）。"]}
+    assert _errors("intake", ticket) == {"category_l2": ["不能包含空字符（\\0）。"],
+                                         "tags": ["不能包含空字符（\\0）。"]}
