@@ -43,18 +43,19 @@ def create_app(config: dict[str, Any] | None = None, engine: Engine | None = Non
     app.extensions["jiesu_engine"] = engine or open_engine()
 
     from api import errors
-    from api.rest import analysis, audit, deployments, tasks, tickets, tokens
-    from api.web import analysis_pages, audit_pages, pages
+    from api.rest import analysis, audit, deployments, escalations, tasks, tickets, tokens
+    from api.web import analysis_pages, audit_pages, escalation_pages, pages
 
     csrf = CSRFProtect(app)
     api = _JiesuApi(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]})
-    for blueprint in (tickets.blp, tasks.blp, deployments.blp, tokens.blp, audit.blp, analysis.blp):
+    for blueprint in (tickets.blp, tasks.blp, deployments.blp, tokens.blp, audit.blp, analysis.blp, escalations.blp):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
         csrf.exempt(blueprint)  # the JSON API authenticates with bearer tokens, not cookies
     app.register_blueprint(pages.bp)
     app.register_blueprint(audit_pages.bp)
     app.register_blueprint(analysis_pages.bp)
+    app.register_blueprint(escalation_pages.bp)
     errors.register(app)
     app.add_url_rule("/api/v1/docs-assets/<path:filename>", "swagger_assets", _swagger_asset)
     return app

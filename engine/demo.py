@@ -87,6 +87,7 @@ DEMO_PASSWORD = "jiesu-demo"  # noqa: S105 - printed for the demo; never used ou
 DEMO_USERS = (("shouli", "受理员王丽", ["intake"]), ("paidan", "派单员张强", ["dispatcher"]),
               ("chengban", "执法队刘建国", ["unit"]), ("liucheng", "流程管理员陈静", ["process_owner"]),
               ("shenji", "审计员周明", ["auditor"]), ("fenxi", "分析员孙悦", ["analyst"]),
+              ("zhiban", "值班员何平", ["duty_officer"]),
               ("admin", "系统管理员", ["admin"]))
 
 

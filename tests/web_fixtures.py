@@ -20,7 +20,7 @@ from tests.conftest import ADMIN
 
 PASSWORD = "correct-horse-1"
 USERS = {"shouli": ["intake"], "paidan": ["dispatcher"], "chengban": ["unit"], "liucheng": ["process_owner"],
-         "shenji": ["auditor"], "fenxi": ["analyst"], "admin": ["admin"]}
+         "shenji": ["auditor"], "fenxi": ["analyst"], "zhiban": ["duty_officer"], "admin": ["admin"]}
 
 
 @pytest.fixture

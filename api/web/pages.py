@@ -107,7 +107,8 @@ def tickets() -> str:
 @require_roles()
 def ticket(ticket_no: str) -> str:
     view = engine().view_ticket(ticket_no, current_actor())
-    return render_template("ticket.html", ticket=view, diagram=_diagram(view))
+    return render_template("ticket.html", ticket=view, diagram=_diagram(view),
+                           links=engine().escalations.for_ticket(ticket_no))
 
 
 @bp.route("/intake", methods=["GET", "POST"])
