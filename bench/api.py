@@ -56,13 +56,13 @@ def seed(url: str, tickets: int) -> list[dict]:
     return tasks
 
 
-def start_server(url: str, clients: int, workers: int) -> tuple[subprocess.Popen, str]:
+def start_server(url: str, threads: int, workers: int) -> tuple[subprocess.Popen, str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     env = {**os.environ, "JIESU_DATABASE_URL": url, "JIESU_SECRET_KEY": "bench"}
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", str(workers), "--threads", str(clients), "-b", f"127.0.0.1:{port}",
+        [sys.executable, "-m", "gunicorn", "-w", str(workers), "--threads", str(threads), "-b", f"127.0.0.1:{port}",
          "--log-level", "warning", "api:create_app()"], cwd=ROOT, env=env)
     base = f"http://127.0.0.1:{port}"
     for _ in range(300):
@@ -105,6 +105,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=20, help="concurrent connections")
     parser.add_argument("--seconds", type=int, default=10, help="per phase")
     parser.add_argument("--workers", type=int, default=1, help="gunicorn processes (SQLite: 1 keeps writers queued)")
+    parser.add_argument("--threads", type=int, default=2, help="gunicorn threads per process (fewer contend less for the GIL)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("bench/api.py needs wrk: apt-get install wrk")
@@ -113,7 +114,7 @@ def main() -> None:
         tasks = seed(url, args.tickets)
         task_file = Path(folder) / "tasks.txt"
         task_file.write_text("".join(f"{t['id']} {t['instance_version']}\n" for t in tasks), encoding="utf-8")
-        server, base = start_server(url, args.clients, args.workers)
+        server, base = start_server(url, args.threads, args.workers)
         try:
             token = requests.post(f"{base}/api/v1/auth/token", json={"username": "shouli", "password": PASSWORD},
                                   timeout=10).json()["token"]
@@ -127,7 +128,7 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(timeout=30)
-    print(f"tickets={args.tickets} clients={args.clients} workers={args.workers}; "
+    print(f"tickets={args.tickets} clients={args.clients} workers={args.workers} threads={args.threads}; "
           "targets: task list p99 < 50 ms, completion p99 < 100 ms")
 
 
