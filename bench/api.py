@@ -105,7 +105,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=20, help="concurrent connections")
     parser.add_argument("--seconds", type=int, default=10, help="per phase")
     parser.add_argument("--workers", type=int, default=1, help="gunicorn processes (SQLite: 1 keeps writers queued)")
-    parser.add_argument("--threads", type=int, default=2, help="gunicorn threads per process (fewer contend less for the GIL)")
+    parser.add_argument("--threads", type=int, default=2,
+                        help="gunicorn threads per process (fewer contend less for the GIL)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("bench/api.py needs wrk: apt-get install wrk")
