@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import Connection, bindparam, insert, update
+from sqlalchemy import Connection, Update, bindparam, insert, update
 
 from engine.audit import AuditEntry
 from engine.bpmn import ParsedProcess
 from engine.errors import WorkflowFailed
 from engine.instances import InstanceHead
 from engine.models import NO_DEADLINE, TaskRecord, Ticket
-from engine.timer_events import moment
+from engine.state import tasks_in
+from engine.timer_events import due_at, is_timer, moment
 
 OPEN = "open"
 # Workflow data keys that are also ticket columns; the screening form may refine intake values.
@@ -36,20 +38,34 @@ _TASKS = TaskRecord.__table__
 _END_TASK = (update(_TASKS).where(_TASKS.c.id == bindparam("b_id"))
              .values(state=bindparam("b_state"), ended_at=bindparam("b_now"), ended_by=bindparam("b_actor")))
 _TICKETS = Ticket.__table__
-# One fixed statement for every command: a field the workflow has no value for keeps its column value.
 _LIST_COLUMNS = {"policy_tags", "assist_units"}
 
 
-def waiting_steps(workflow: BpmnWorkflow, process: ParsedProcess) -> Steps:
-    steps = {}
-    for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING):
+class Waiting(NamedTuple):
+    """What a workflow waits on: steps of people or messages, and timers (task id -> (bpmn id, due))."""
+
+    steps: Steps
+    timers: dict[str, tuple[str, datetime]]
+
+
+NOTHING = Waiting({}, {})
+
+
+def waiting(workflow: BpmnWorkflow, process: ParsedProcess) -> Waiting:
+    """One pass over the workflow's ready and waiting tasks."""
+    steps, timers = {}, {}
+    for task in tasks_in(workflow, TaskState.READY | TaskState.WAITING):
         info = process.elements.get(task.task_spec.name, {})
         kind = info.get("kind")
         ready_user = kind == "user" and task.state == TaskState.READY
         waiting_message = kind == "message" and task.state == TaskState.WAITING
         if ready_user or waiting_message:
             steps[str(task.id)] = (task.task_spec.name, info)
-    return steps
+        elif task.state == TaskState.WAITING and is_timer(task):
+            due = due_at(task)
+            if due is not None:
+                timers[str(task.id)] = (task.task_spec.name, due)
+    return Waiting(steps, timers)
 
 
 def due_times(workflow: BpmnWorkflow, before: Steps, after: Steps) -> dict[str, datetime]:
@@ -128,4 +144,11 @@ def _column_value(column: str, value: Any) -> Any:
 
 
 def update_ticket(conn: Connection, ticket_id: int, values: dict[str, Any]) -> None:
-    conn.execute(update(_TICKETS).where(_TICKETS.c.id == ticket_id).values(values))
+    conn.execute(_ticket_update(frozenset(values)), {"b_id": ticket_id, **{f"b_{k}": v for k, v in values.items()}})
+
+
+@lru_cache(maxsize=64)
+def _ticket_update(columns: frozenset[str]) -> Update:
+    # Which columns a command sets depends on how far its workflow got; each set is built once.
+    return (update(_TICKETS).where(_TICKETS.c.id == bindparam("b_id"))
+            .values({column: bindparam(f"b_{column}") for column in sorted(columns)}))

@@ -33,13 +33,15 @@ from engine.instances import InstanceHead
 from engine.models import Instance, TaskRecord, Ticket
 from engine.privacy import PERSONAL_FIELDS, SYSTEM, Actor, sees_personal_data
 from engine.projection import (
+    NOTHING,
     OPEN,
     Steps,
+    Waiting,
     due_times,
     end_event,
     ticket_values,
     update_ticket,
-    waiting_steps,
+    waiting,
     write_tasks,
 )
 from engine.rules import Rules
@@ -219,7 +221,7 @@ class Engine:
         def step(workflow: BpmnWorkflow, deployment: LoadedDeployment) -> tuple[list[AuditEntry], str | None]:
             timer = claimed[0]
             workflow.refresh_timers()
-            if timers.waiting_timers(workflow).get(timer.task_id, (None, None))[1] == timer.due_at:
+            if waiting(workflow, deployment.process).timers.get(timer.task_id, (None, None))[1] == timer.due_at:
                 raise _NothingDue  # due by the claim's reading of the clock, not yet by the command's
             name = deployment.process.elements.get(timer.bpmn_id, {}).get("name", timer.bpmn_id)
             return [AuditEntry("timer.fired", SYSTEM.name, None, timer.instance_id, timer.task_id,
@@ -296,7 +298,7 @@ class Engine:
             deployment = self.deployments.get(conn, instance.deployment_id)
             workflow = self.workflows.get(instance.id, instance.version) or state.load(
                 instances.stored_state(conn, instance.id), deployment.process)
-            before = waiting_steps(workflow, deployment.process)
+            before = waiting(workflow, deployment.process)
             entries, finished = _run(workflow, lambda: step(workflow, deployment))
             steps = self._write(conn, instance, workflow, deployment, actor, context, entries, finished, before,
                                 final_status)
@@ -305,10 +307,10 @@ class Engine:
 
     def _write(self, conn: Connection, instance: InstanceHead, workflow: BpmnWorkflow,
                deployment: LoadedDeployment, actor: Actor, context: CommandContext, entries: list[AuditEntry],
-               finished: str | None, before: Steps, final_status: str | None) -> Steps:
+               finished: str | None, before: Waiting, final_status: str | None) -> Steps:
         """Write state, projections, timers, notices and audit rows; the caller's transaction commits them."""
         now = context.now
-        steps = waiting_steps(workflow, deployment.process)
+        after = waiting(workflow, deployment.process)
         status, end = final_status or "running", None
         if final_status is None and workflow.completed:
             status, end = "completed", end_event(workflow)
@@ -316,9 +318,10 @@ class Engine:
                                       data={"end_event": end}))
         instances.save_state(conn, instance, state.dump(workflow), status, end, now)
         if instance.ticket_id is not None:
-            update_ticket(conn, instance.ticket_id, ticket_values(_current_data(workflow), status, end, steps, now))
-        _record(conn, instance, workflow, before, steps, context, actor, finished, entries)
-        return steps
+            update_ticket(conn, instance.ticket_id,
+                          ticket_values(_current_data(workflow), status, end, after.steps, now))
+        _record(conn, instance, workflow, before, after, context, actor, finished, entries)
+        return after.steps
 
     def _intake(self, clean: dict[str, Any], digest: str, actor: Actor) -> IntakeResult:
         with self.db.transaction() as conn, command_context.active(self.clock(), self.rules) as context:
@@ -345,15 +348,15 @@ class Engine:
         deployment = self.deployments.get(conn, latest_deployment_id(conn, process_id))
         workflow = state.new_workflow(deployment.process)
         _run(workflow, lambda: _start(workflow, data))
-        steps = waiting_steps(workflow, deployment.process)
-        ticket_id = insert_ticket(workflow, steps) if insert_ticket else None
+        after = waiting(workflow, deployment.process)
+        ticket_id = insert_ticket(workflow, after.steps) if insert_ticket else None
         instance = instances.insert_instance(conn, deployment.id, ticket_id, state.dump(workflow), context.now)
         for entry in entries:
             entry.instance_id = instance.id
         entries.append(AuditEntry("instance.started", actor.name, ticket_id, instance.id, None,
                                   {"process_id": deployment.process.process_id, "deployment_id": deployment.id}))
-        _record(conn, instance, workflow, {}, steps, context, actor, None, entries)
-        return instance, workflow, steps
+        _record(conn, instance, workflow, NOTHING, after, context, actor, None, entries)
+        return instance, workflow, after.steps
 
     def _start_data(self, clean: dict[str, Any]) -> dict[str, Any]:
         rules = self.rules.at(clean["received_at"].date())
@@ -375,12 +378,12 @@ def _run(workflow: BpmnWorkflow, step: Callable[[], Any]) -> Any:
         raise WorkflowFailed(f"流程执行出错（{where}）：{exc}") from exc
 
 
-def _record(conn: Connection, instance: InstanceHead, workflow: BpmnWorkflow, before: Steps, steps: Steps,
+def _record(conn: Connection, instance: InstanceHead, workflow: BpmnWorkflow, before: Waiting, after: Waiting,
             context: CommandContext, actor: Actor, finished: str | None, entries: list[AuditEntry]) -> None:
     """Task rows, timer rows, notices and audit entries of a command that has saved its state."""
-    due = due_times(workflow, before, steps)
-    entries += write_tasks(conn, instance, before, steps, context.now, actor.name, finished, due)
-    timers.sync(conn, instance.id, workflow)
+    due = due_times(workflow, before.steps, after.steps)
+    entries += write_tasks(conn, instance, before.steps, after.steps, context.now, actor.name, finished, due)
+    timers.sync(conn, instance.id, before.timers, after.timers)
     entries += notices.write(conn, instance, context.notices, actor.name, context.now)
     context.notices.clear()  # a command may start a second instance (an escalation) in its transaction
     entries += _queue_alerts(conn, instance, context, actor)

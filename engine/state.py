@@ -14,12 +14,14 @@ from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.config import DEFAULT_CONFIG
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, TaskConverter, WorkflowConverter
 from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
 
 from engine.bpmn import ParsedProcess
 from engine.scripting import restricted_script_engine
 from engine.timer_events import CONVERTERS
 
 _SCRIPT_ENGINE = restricted_script_engine()
+_SETTLED = TaskState.COMPLETED | TaskState.CANCELLED
 
 
 class _StateConverter(BpmnWorkflowConverter):
@@ -49,6 +51,17 @@ class _FlatDeltaTaskConverter(TaskConverter):
     """
 
     def to_dict(self, task: Task) -> dict[str, Any]:
+        if not task.state & _SETTLED:
+            return self._dict(task)
+        # A completed or cancelled task no longer changes: its dict is kept on it, so each command
+        # converts only the tasks still in play. The key notices a reset or re-predicted children.
+        key = (task.state, task.last_state_change, tuple(task._children))
+        kept = getattr(task, "_jiesu_dict", None)
+        if kept is None or kept[0] != key:
+            kept = task._jiesu_dict = (key, self._dict(task))
+        return kept[1]
+
+    def _dict(self, task: Task) -> dict[str, Any]:
         return super().to_dict(task) if task.parent is None else self._child_dict(task)
 
     def _child_dict(self, task: Task) -> dict[str, Any]:
@@ -79,6 +92,18 @@ _ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME  # dates and datetimes go thro
 
 def new_workflow(process: ParsedProcess) -> BpmnWorkflow:
     return BpmnWorkflow(process.spec, process.subprocess_specs, script_engine=_SCRIPT_ENGINE)
+
+
+def tasks_in(workflow: BpmnWorkflow, states: int) -> list[Task]:
+    """Tasks of the workflow and its subprocesses in any of `states`.
+
+    Spiff's get_tasks walks the task tree with a general-purpose iterator; commands ask this several
+    times each, and a scan of the task maps finds the same tasks several times faster.
+    """
+    found = [task for task in workflow.tasks.values() if task.state & states]
+    for subprocess in workflow.subprocesses.values():
+        found += [task for task in subprocess.tasks.values() if task.state & states]
+    return found
 
 
 def dump(workflow: BpmnWorkflow) -> str:

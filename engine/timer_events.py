@@ -106,6 +106,10 @@ def _checked(task: Task, value: str, parse):
         raise WorkflowTaskException(f"定时器的值 {value!r} 无法识别：{exc}", task=task) from exc
 
 
+def is_timer(task: Task) -> bool:
+    return isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition)
+
+
 def due_at(task: Task) -> datetime | None:
     """When a waiting timer task will fire, or None when it has nothing left to wait for."""
     value = task._get_internal_data("event_value")

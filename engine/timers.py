@@ -5,16 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from SpiffWorkflow.bpmn import BpmnWorkflow
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
-from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, text, update
 
 from engine.models import Timer
-from engine.timer_events import due_at
 
 _T = Timer.__table__
-_OF_INSTANCE = select(_T.c.task_id, _T.c.due_at).where(_T.c.instance_id == bindparam("b_instance"))
 _DELETE = delete(_T).where(_T.c.instance_id == bindparam("b_instance"), _T.c.task_id == bindparam("b_task"))
 _MOVE = (update(_T).where(_T.c.instance_id == bindparam("b_instance"), _T.c.task_id == bindparam("b_task"))
          .values(due_at=bindparam("b_due")))
@@ -35,26 +30,19 @@ class DueTimer:
     due_at: datetime
 
 
-def waiting_timers(workflow: BpmnWorkflow) -> dict[str, tuple[str, datetime]]:
-    """Spiff task id -> (bpmn id, due time) of every timer the workflow waits on."""
-    found = {}
-    for task in workflow.get_tasks(state=TaskState.WAITING):
-        if isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition):
-            due = due_at(task)
-            if due is not None:
-                found[str(task.id)] = (task.task_spec.name, due)
-    return found
+def sync(conn: Connection, instance_id: int, before: dict[str, tuple[str, datetime]],
+         after: dict[str, tuple[str, datetime]]) -> None:
+    """Make the instance's rows follow its waiting timers: fired or ended ones go, new ones come.
 
-
-def sync(conn: Connection, instance_id: int, workflow: BpmnWorkflow) -> None:
-    """Make the instance's rows match its waiting timers: fired or ended ones go, new ones come."""
-    wanted = waiting_timers(workflow)
-    stored = dict(conn.execute(_OF_INSTANCE, {"b_instance": instance_id}).all())
-    gone = [{"b_instance": instance_id, "b_task": task_id} for task_id in stored if task_id not in wanted]
+    The rows equal the timers the workflow waited on before the command (every command syncs them),
+    so comparing the two workflows needs no query. A row postponed after a failure keeps its retry
+    time while its timer waits on unchanged.
+    """
+    gone = [{"b_instance": instance_id, "b_task": task_id} for task_id in before if task_id not in after]
     moved = [{"b_instance": instance_id, "b_task": task_id, "b_due": due}
-             for task_id, (_, due) in wanted.items() if task_id in stored and stored[task_id] != due]
+             for task_id, (_, due) in after.items() if task_id in before and before[task_id][1] != due]
     new = [{"instance_id": instance_id, "task_id": task_id, "bpmn_id": bpmn_id, "due_at": due}
-           for task_id, (bpmn_id, due) in wanted.items() if task_id not in stored]
+           for task_id, (bpmn_id, due) in after.items() if task_id not in before]
     for statement, rows in ((_DELETE, gone), (_MOVE, moved), (insert(_T), new)):
         if rows:
             conn.execute(statement, rows)

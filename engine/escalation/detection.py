@@ -88,12 +88,15 @@ def detect(conn: Connection, ticket_id: int, sig: Signature, received: datetime,
 
 def _form(conn: Connection, sig: Signature, since: datetime, received: datetime, limits: dict[str, Any],
           now: datetime) -> GroupChange | None:
-    rows = conn.execute(select(_S.c.ticket_id, _S.c.caller_hash, _S.c.received_at).where(
-        _S.c.place_key == sig.place_key, _S.c.issue_key == sig.issue_key,
-        _S.c.received_at >= since, _S.c.received_at <= received)).all()
-    callers = {row.caller_hash for row in rows if row.caller_hash}
-    if len(rows) < limits["min_tickets"] or len(callers) < limits["min_callers"]:
+    matching = (_S.c.place_key == sig.place_key, _S.c.issue_key == sig.issue_key,
+                _S.c.received_at >= since, _S.c.received_at <= received)
+    # Counted in SQL first: one caller calling again and again must not make every intake read them all.
+    tickets, callers = conn.execute(select(func.count(), func.count(func.distinct(_S.c.caller_hash)))
+                                    .where(*matching)).one()
+    if tickets < limits["min_tickets"] or callers < limits["min_callers"]:
         return None
+    rows = conn.execute(select(_S.c.ticket_id, _S.c.caller_hash, _S.c.received_at).where(*matching)).all()
+    callers = {row.caller_hash for row in rows if row.caller_hash}
     group_id = conn.scalar(insert(_G).values(
         place_key=sig.place_key, place_label=sig.place_key, issue_key=sig.issue_key,
         first_at=min(r.received_at for r in rows), last_at=received, ticket_count=len(rows),
