@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, text
+from sqlalchemy import Connection, bindparam, insert, select, text
 
 from engine.clock import as_utc
 from engine.models import AuditEvent
+from engine.prepared import Prepared
 
 GENESIS_HASH = "0" * 64
 # Every event name the system writes, with the label staff see. Modules that record changes call
@@ -62,7 +63,9 @@ EVENTS: dict[str, str] = {
 }
 # Any constant works; it names the lock that orders chain appends across PostgreSQL sessions.
 _CHAIN_LOCK_KEY = 0x6A696573
-_LAST_HASH = select(AuditEvent.__table__.c.hash).order_by(AuditEvent.__table__.c.id.desc()).limit(1)
+_A = AuditEvent.__table__
+_LAST_HASH = Prepared(select(_A.c.hash).order_by(_A.c.id.desc()).limit(1))
+_INSERT = Prepared(insert(_A).values({c.name: bindparam(c.name) for c in _A.columns if c.name != "id"}))
 _LOCK = text("SELECT pg_advisory_xact_lock(:key)")
 
 
@@ -113,7 +116,7 @@ def append(conn: Connection, entries: list[AuditEntry], at: datetime) -> None:
     # The hash covers at.isoformat(); stored times come back as UTC, so hash the UTC form.
     at = as_utc(at)
     lock_chain(conn)
-    prev = conn.scalar(_LAST_HASH) or GENESIS_HASH
+    prev = _LAST_HASH.scalar(conn, {}) or GENESIS_HASH
     rows = []
     for entry in entries:
         digest = row_hash(prev, at, entry)
@@ -121,4 +124,4 @@ def append(conn: Connection, entries: list[AuditEntry], at: datetime) -> None:
                      "instance_id": entry.instance_id, "task_id": entry.task_id, "data": entry.data,
                      "prev_hash": prev, "hash": digest})
         prev = digest
-    conn.execute(insert(AuditEvent.__table__), rows)
+    _INSERT.executemany(conn, rows)

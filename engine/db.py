@@ -5,9 +5,8 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -39,17 +38,33 @@ class Database:
         # and then writes fails outright when another writer got in between.
         self._write_engine = self.engine.execution_options(jiesu_write=True)
         self._sqlite_write_lock = threading.Lock()
+        self._writer: Connection | None = None
+        self._writer_pid = 0
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
         """A unit of work: commits when the block ends, rolls back on any exception."""
-        with self._writer_turn(), self._write_engine.begin() as connection:
-            yield connection
-
-    def _writer_turn(self) -> AbstractContextManager[Any]:
+        if not self.is_sqlite:
+            with self._write_engine.begin() as connection:
+                yield connection
+            return
         # SQLite has one writer at a time. Threads of this process queue here; without it they would
         # meet SQLite's busy handler, which sleeps in growing steps and leaves long tails of latency.
-        return self._sqlite_write_lock if self.is_sqlite else nullcontext()
+        # The turn comes with the process's one writing connection, kept open between commands.
+        with self._sqlite_write_lock:
+            connection = self._sqlite_writer()
+            try:
+                with connection.begin():
+                    yield connection
+            except BaseException:
+                if connection.invalidated:
+                    self._writer = None
+                raise
+
+    def _sqlite_writer(self) -> Connection:
+        if self._writer is None or self._writer_pid != os.getpid():
+            self._writer, self._writer_pid = self._write_engine.connect(), os.getpid()
+        return self._writer
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -65,6 +80,10 @@ class Database:
             command.upgrade(config, "head")
 
     def dispose(self) -> None:
+        with self._sqlite_write_lock:
+            if self._writer is not None and self._writer_pid == os.getpid():
+                self._writer.close()
+            self._writer = None
         self.engine.dispose()
 
 

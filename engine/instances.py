@@ -4,21 +4,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
 from engine.errors import Conflict, NotFound
 from engine.models import Instance, TaskRecord
+from engine.prepared import Prepared
 
 _T = Instance.__table__
 _HEAD_COLUMNS = (_T.c.id, _T.c.deployment_id, _T.c.version, _T.c.status, _T.c.ticket_id)
 # Built once: the hot path should not rebuild and re-key statements on every command.
-_HEAD = select(*_HEAD_COLUMNS).where(_T.c.id == bindparam("b_id"))
-_STATE = select(_T.c.state).where(_T.c.id == bindparam("b_id"))
-_TASK_AND_HEAD = (select(TaskRecord.__table__, *_HEAD_COLUMNS[1:])
-                  .join(_T, _T.c.id == TaskRecord.__table__.c.instance_id)
-                  .where(TaskRecord.__table__.c.id == bindparam("b_id")))
-_SAVE = (update(_T).where(_T.c.id == bindparam("b_id"), _T.c.version == bindparam("b_version"))
+_HEAD = Prepared(select(*_HEAD_COLUMNS).where(_T.c.id == bindparam("b_id")))
+_STATE = Prepared(select(_T.c.state).where(_T.c.id == bindparam("b_id")))
+_TASKS = TaskRecord.__table__
+_TASK_COLUMNS = (_TASKS.c.id, _TASKS.c.instance_id, _TASKS.c.ticket_id, _TASKS.c.kind, _TASKS.c.bpmn_id,
+                 _TASKS.c.title, _TASKS.c.role, _TASKS.c.form_key, _TASKS.c.state, _TASKS.c.assignee)
+_TASK_AND_HEAD = Prepared(select(*_TASK_COLUMNS, *_HEAD_COLUMNS[1:]).join(_T, _T.c.id == _TASKS.c.instance_id)
+                          .where(_TASKS.c.id == bindparam("b_id")))
+_SAVE = Prepared(update(_T).where(_T.c.id == bindparam("b_id"), _T.c.version == bindparam("b_version"))
          .values(state=bindparam("b_state"), version=bindparam("b_new_version"), status=bindparam("b_status"),
                  end_event=bindparam("b_end_event"), updated_at=bindparam("b_now")))
 
@@ -41,24 +45,39 @@ class InstanceHead:
 
 
 def head(conn: Connection, instance_id: int) -> InstanceHead:
-    row = conn.execute(_HEAD, {"b_id": instance_id}).first() if 0 < instance_id < 2**31 else None
+    row = _HEAD.first(conn, {"b_id": instance_id}) if 0 < instance_id < 2**31 else None
     if row is None:
         raise NotFound(f"流程实例 {instance_id} 不存在")
     return InstanceHead(*row)
 
 
-def task_and_head(conn: Connection, task_id: str) -> tuple[TaskRecord, InstanceHead]:
+class TaskHead(NamedTuple):
+    """What a command checks of a task's projection row before it touches the workflow."""
+
+    id: str
+    instance_id: int
+    ticket_id: int | None
+    kind: str
+    bpmn_id: str
+    title: str
+    role: str | None
+    form_key: str | None
+    state: str
+    assignee: str | None
+
+
+def task_and_head(conn: Connection, task_id: str) -> tuple[TaskHead, InstanceHead]:
     """The task's projection row and its instance's header, in one query."""
-    row = conn.execute(_TASK_AND_HEAD, {"b_id": task_id}).first()
+    row = _TASK_AND_HEAD.first(conn, {"b_id": task_id})
     if row is None:
         raise NotFound(f"任务 {task_id} 不存在")
-    task = TaskRecord(**{c.key: row._mapping[c] for c in TaskRecord.__table__.columns})
-    deployment_id, version, status, ticket_id = row[-4:]
+    task = TaskHead(*row[:len(_TASK_COLUMNS)])
+    deployment_id, version, status, ticket_id = row[len(_TASK_COLUMNS):]
     return task, InstanceHead(task.instance_id, deployment_id, version, status, ticket_id)
 
 
 def stored_state(conn: Connection, instance_id: int) -> str:
-    return conn.scalar(_STATE, {"b_id": instance_id})
+    return _STATE.scalar(conn, {"b_id": instance_id})
 
 
 def insert_instance(conn: Connection, deployment_id: int, ticket_id: int | None, state: str,
@@ -72,7 +91,7 @@ def insert_instance(conn: Connection, deployment_id: int, ticket_id: int | None,
 def save_state(conn: Connection, instance: InstanceHead, state: str, status: str, end_event: str | None,
                now: datetime) -> None:
     """The versioned write: it matches no row if anyone wrote since we read, and then nothing commits."""
-    done = conn.execute(_SAVE, {"b_id": instance.id, "b_version": instance.version, "b_state": state,
+    done = _SAVE.execute(conn, {"b_id": instance.id, "b_version": instance.version, "b_state": state,
                                 "b_new_version": instance.version + 1, "b_status": status,
                                 "b_end_event": end_event, "b_now": now})
     if done.rowcount != 1:

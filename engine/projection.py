@@ -11,13 +11,14 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import Connection, Update, bindparam, insert, update
+from sqlalchemy import Connection, bindparam, insert, update
 
 from engine.audit import AuditEntry
 from engine.bpmn import ParsedProcess
 from engine.errors import WorkflowFailed
 from engine.instances import InstanceHead
 from engine.models import NO_DEADLINE, TaskRecord, Ticket
+from engine.prepared import Prepared
 from engine.state import tasks_in
 from engine.timer_events import due_at, is_timer, moment
 
@@ -35,8 +36,9 @@ TICKET_FIELDS = {
 Steps = dict[str, tuple[str, dict[str, Any]]]
 
 _TASKS = TaskRecord.__table__
-_END_TASK = (update(_TASKS).where(_TASKS.c.id == bindparam("b_id"))
-             .values(state=bindparam("b_state"), ended_at=bindparam("b_now"), ended_by=bindparam("b_actor")))
+_END_TASK = Prepared(update(_TASKS).where(_TASKS.c.id == bindparam("b_id"))
+                     .values(state=bindparam("b_state"), ended_at=bindparam("b_now"), ended_by=bindparam("b_actor")))
+_OPEN_TASK = Prepared(insert(_TASKS).values({column.name: bindparam(column.name) for column in _TASKS.columns}))
 _TICKETS = Ticket.__table__
 _LIST_COLUMNS = {"policy_tags", "assist_units"}
 
@@ -89,13 +91,13 @@ def write_tasks(conn: Connection, instance: InstanceHead, before: Steps, after: 
     ended = [task_id for task_id in before if task_id not in after]
     cancelled = [task_id for task_id in ended if task_id != finished]
     if ended:
-        conn.execute(_END_TASK, [{"b_id": task_id, "b_state": "completed" if task_id == finished else "cancelled",
+        _END_TASK.executemany(conn, [{"b_id": task_id, "b_state": "completed" if task_id == finished else "cancelled",
                                   "b_now": now, "b_actor": actor} for task_id in ended])
     entries = [_entry("task.cancelled", actor, instance, task_id, *before[task_id]) for task_id in cancelled]
     opened = [task_id for task_id in after if task_id not in before]
     if opened:
         due = due or {}
-        conn.execute(insert(_TASKS), [_task_row(instance, task_id, *after[task_id], now, due.get(task_id))
+        _OPEN_TASK.executemany(conn, [_task_row(instance, task_id, *after[task_id], now, due.get(task_id))
                                       for task_id in opened])
         entries += [_entry("task.opened", actor, instance, task_id, *after[task_id]) for task_id in opened]
     return entries
@@ -144,11 +146,11 @@ def _column_value(column: str, value: Any) -> Any:
 
 
 def update_ticket(conn: Connection, ticket_id: int, values: dict[str, Any]) -> None:
-    conn.execute(_ticket_update(frozenset(values)), {"b_id": ticket_id, **{f"b_{k}": v for k, v in values.items()}})
+    _ticket_update(frozenset(values)).execute(conn, {"b_id": ticket_id, **{f"b_{k}": v for k, v in values.items()}})
 
 
 @lru_cache(maxsize=64)
-def _ticket_update(columns: frozenset[str]) -> Update:
+def _ticket_update(columns: frozenset[str]) -> Prepared:
     # Which columns a command sets depends on how far its workflow got; each set is built once.
-    return (update(_TICKETS).where(_TICKETS.c.id == bindparam("b_id"))
-            .values({column: bindparam(f"b_{column}") for column in sorted(columns)}))
+    return Prepared(update(_TICKETS).where(_TICKETS.c.id == bindparam("b_id"))
+                    .values({column: bindparam(f"b_{column}") for column in sorted(columns)}))

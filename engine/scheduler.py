@@ -2,7 +2,7 @@
 
 `start(engine)` runs it in the background of the calling process (what `jiesu serve` does);
 `run(engine)` blocks (what `jiesu worker` does). Any number of processes may run it against one
-database: timers are claimed row by row with SKIP LOCKED, recurring work is unique per period.
+database: timers are claimed with SKIP LOCKED, a batch per transaction, recurring work is unique per period.
 Nothing is loaded at start, so start-up costs the same whatever the number of pending timers, and
 the first run, at once, fires whatever fell due while no scheduler ran.
 """
@@ -19,7 +19,6 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from engine import recurring, timers
-from engine.errors import Conflict, WorkflowFailed
 from engine.service import Engine
 from engine.workdays import LOCAL_TZ
 
@@ -29,26 +28,20 @@ ALERTS_JOB = "deliver_alerts"
 RECURRING_PREFIX = "recurring:"
 # Never re-poll sooner than this: a due row another worker holds must not make us spin.
 _MIN_WAKE = timedelta(milliseconds=20)
-# Version conflicts tolerated per round before leaving the rest to the next poll.
-_MAX_CONFLICTS = 100
 
 
-def fire_due(engine: Engine) -> int:
-    """Fire every timer due now, one command each; the number fired."""
-    fired = conflicts = 0
-    while conflicts <= _MAX_CONFLICTS:
-        try:
-            result = engine.fire_due_timer()
-        except Conflict:
-            conflicts += 1  # another command changed the instance first; the timer is still due
-            continue
-        except WorkflowFailed as exc:
-            log.error("timer failed and was postponed: %s", exc.message)
-            continue
-        if result is None:
-            break
-        fired += 1
-    return fired
+def fire_due(engine: Engine, batch: int | None = None) -> int:
+    """Fire every timer due now, `batch` firings per transaction (the rules' scheduler_fire_batch); the number fired."""
+    batch = batch or engine.rules.at(engine.clock().date())["scheduler_fire_batch"]
+    fired = 0
+    while True:
+        result = engine.fire_due_timers(batch)
+        for message in result.failed:
+            log.error("timer failed and was postponed: %s", message)
+        fired += result.fired
+        # Fewer than a batch means nothing else is due; a batch of conflicts only waits for the next poll.
+        if result.claimed < batch or not (result.fired or result.failed):
+            return fired
 
 
 def _fire_and_wake(engine: Engine, scheduler: BaseScheduler, poll: timedelta, threads: int) -> None:

@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -29,7 +30,7 @@ from engine.deployments import DeploymentCache, DeployResult, LoadedDeployment, 
 from engine.errors import Conflict, DuplicateTicket, Forbidden, InvalidData, WorkflowFailed
 from engine.escalation import alerts
 from engine.escalation.service import Escalations
-from engine.instances import InstanceHead
+from engine.instances import InstanceHead, TaskHead
 from engine.models import Instance, TaskRecord, Ticket
 from engine.privacy import PERSONAL_FIELDS, SYSTEM, Actor, sees_personal_data
 from engine.projection import (
@@ -75,6 +76,15 @@ class IntakeResult:
 
 # A command's own part: change the workflow, return its audit entries and the task it finished.
 Step = Callable[[BpmnWorkflow, LoadedDeployment], tuple[list[AuditEntry], str | None]]
+
+
+@dataclass(frozen=True)
+class TimerRound:
+    """One round of firing: how many timers were claimed, how many fired, and why others failed."""
+
+    claimed: int
+    fired: int
+    failed: list[str]
 
 
 class _NothingDue(Exception):
@@ -144,7 +154,7 @@ class Engine:
                                 "after": _jsonable(clean)})
             return [entry], task_id
 
-        found: list[TaskRecord] = []
+        found: list[TaskHead] = []
         return self._command(locate, expected_version, actor, step)
 
     def deliver_message(self, instance_id: int, message: str, payload: dict[str, Any], actor: Actor,
@@ -212,38 +222,52 @@ class Engine:
         claimed: list[timers.DueTimer] = []
 
         def locate(conn: Connection) -> InstanceHead:
-            timer = timers.claim_due(conn, self.clock())
-            if timer is None:
+            claimed.extend(timers.claim_due(conn, self.clock()))
+            if not claimed:
                 raise _NothingDue
-            claimed.append(timer)
-            return instances.head(conn, timer.instance_id)
-
-        def step(workflow: BpmnWorkflow, deployment: LoadedDeployment) -> tuple[list[AuditEntry], str | None]:
-            timer = claimed[0]
-            workflow.refresh_timers()
-            if waiting(workflow, deployment.process).timers.get(timer.task_id, (None, None))[1] == timer.due_at:
-                raise _NothingDue  # due by the claim's reading of the clock, not yet by the command's
-            name = deployment.process.elements.get(timer.bpmn_id, {}).get("name", timer.bpmn_id)
-            return [AuditEntry("timer.fired", SYSTEM.name, None, timer.instance_id, timer.task_id,
-                               {"step": timer.bpmn_id, "title": name, "due_at": timer.due_at.isoformat()})], None
+            return instances.head(conn, claimed[0].instance_id)
 
         try:
-            return self._command(locate, None, SYSTEM, step)
+            return self._command(locate, None, SYSTEM, lambda workflow, deployment: _fire(workflow, deployment,
+                                                                                         claimed[0]))
         except _NothingDue:
             return None
         except WorkflowFailed as exc:
-            self._postpone(claimed[0], exc.message)
+            with self.db.transaction() as conn:
+                self._postpone(conn, claimed[0], exc.message)
             raise
 
-    def _postpone(self, timer: timers.DueTimer, error: str) -> None:
+    def fire_due_timers(self, limit: int) -> TimerRound:
+        """Fire up to `limit` due timers in one transaction, each firing in a savepoint of its own.
+
+        Nobody waits on a timer's answer, so one commit can serve many firings: a crash before it
+        leaves every one of them due, and they fire again. A firing that fails rolls back alone and
+        its timer is postponed; one whose instance another node changed first stays due.
+        """
+        done, failed = [], []
+        with self.db.transaction() as conn:
+            claimed = timers.claim_due(conn, self.clock(), limit)
+            for timer in claimed:
+                try:
+                    with conn.begin_nested(), command_context.active(self.clock(), self.rules) as context:
+                        head = instances.head(conn, timer.instance_id)
+                        done.append(self._apply(conn, context, head, None, SYSTEM, partial(_fire, timer=timer)))
+                except (_NothingDue, Conflict):
+                    continue
+                except WorkflowFailed as exc:
+                    failed.append(exc.message)
+                    self._postpone(conn, timer, exc.message)
+        for instance, workflow, _ in done:
+            self.workflows.put(instance.id, instance.version, workflow)
+        return TimerRound(len(claimed), len(done), failed)
+
+    def _postpone(self, conn: Connection, timer: timers.DueTimer, error: str) -> None:
         """A timer whose step fails is retried later rather than blocking every timer behind it."""
         now = self.clock()
         retry = now + timedelta(minutes=self.rules.at(now.date())["timer_retry_minutes"])
-        with self.db.transaction() as conn:
-            timers.postpone(conn, timer.id, retry)
-            audit.append(conn, [AuditEntry("timer.failed", SYSTEM.name, None, timer.instance_id, timer.task_id,
-                                           {"step": timer.bpmn_id, "error": error, "retry_at": retry.isoformat()})],
-                         now)
+        timers.postpone(conn, timer.id, retry)
+        audit.append(conn, [AuditEntry("timer.failed", SYSTEM.name, None, timer.instance_id, timer.task_id,
+                                       {"step": timer.bpmn_id, "error": error, "retry_at": retry.isoformat()})], now)
 
     def claim(self, task_id: str, actor: Actor, release: bool = False) -> None:
         """Take a task (or give it back) so colleagues with the same role see it is being worked on."""
@@ -293,17 +317,23 @@ class Engine:
     def _command(self, locate: Callable[[Connection], InstanceHead], expected_version: int | None, actor: Actor,
                  step: Step, final_status: str | None = None) -> CommandResult:
         with self.db.transaction() as conn, command_context.active(self.clock(), self.rules) as context:
-            instance = locate(conn)
-            instance.check(expected_version)
-            deployment = self.deployments.get(conn, instance.deployment_id)
-            workflow = self.workflows.get(instance.id, instance.version) or state.load(
-                instances.stored_state(conn, instance.id), deployment.process)
-            before = waiting(workflow, deployment.process)
-            entries, finished = _run(workflow, lambda: step(workflow, deployment))
-            steps = self._write(conn, instance, workflow, deployment, actor, context, entries, finished, before,
-                                final_status)
+            instance, workflow, steps = self._apply(conn, context, locate(conn), expected_version, actor, step,
+                                                    final_status)
         self.workflows.put(instance.id, instance.version, workflow)
         return CommandResult(instance.id, instance.version, instance.status, instance.ticket_id, tuple(steps))
+
+    def _apply(self, conn: Connection, context: CommandContext, instance: InstanceHead, expected_version: int | None,
+               actor: Actor, step: Step, final_status: str | None = None) -> tuple[InstanceHead, BpmnWorkflow, Steps]:
+        """Run `step` on the instance's workflow and write everything it changed, in the caller's transaction."""
+        instance.check(expected_version)
+        deployment = self.deployments.get(conn, instance.deployment_id)
+        workflow = self.workflows.get(instance.id, instance.version) or state.load(
+            instances.stored_state(conn, instance.id), deployment.process)
+        before = waiting(workflow, deployment.process)
+        entries, finished = _run(workflow, lambda: step(workflow, deployment))
+        steps = self._write(conn, instance, workflow, deployment, actor, context, entries, finished, before,
+                            final_status)
+        return instance, workflow, steps
 
     def _write(self, conn: Connection, instance: InstanceHead, workflow: BpmnWorkflow,
                deployment: LoadedDeployment, actor: Actor, context: CommandContext, entries: list[AuditEntry],
@@ -367,6 +397,20 @@ class Engine:
         return data
 
 
+def _fire(workflow: BpmnWorkflow, deployment: LoadedDeployment,
+          timer: timers.DueTimer) -> tuple[list[AuditEntry], str | None]:
+    """The step of a timer's firing: Spiff fires whatever of the workflow's timers is due now."""
+    task = workflow.get_task_from_id(UUID(timer.task_id))
+    if task is None or task.state != TaskState.WAITING:
+        raise _NothingDue  # an earlier firing in the same round ended it
+    workflow.refresh_timers()
+    if waiting(workflow, deployment.process).timers.get(timer.task_id, (None, None))[1] == timer.due_at:
+        raise _NothingDue  # due by the claim's reading of the clock, not yet by the command's
+    name = deployment.process.elements.get(timer.bpmn_id, {}).get("name", timer.bpmn_id)
+    return [AuditEntry("timer.fired", SYSTEM.name, None, timer.instance_id, timer.task_id,
+                       {"step": timer.bpmn_id, "title": name, "due_at": timer.due_at.isoformat()})], None
+
+
 def _run(workflow: BpmnWorkflow, step: Callable[[], Any]) -> Any:
     """Run a step and the engine steps after it; diagram errors become WorkflowFailed."""
     try:
@@ -424,7 +468,7 @@ def _validated(form: FormDefinition, data: Any) -> dict[str, Any]:
         raise InvalidData(f"{form.title}：提交的数据有误", exc.errors) from exc
 
 
-def _check_task_access(row: TaskRecord, actor: Actor) -> None:
+def _check_task_access(row: TaskHead, actor: Actor) -> None:
     if row.state != OPEN:
         raise Conflict(f"任务 {row.title} 已经结束")
     if not actor.can_act_as(row.role):

@@ -125,3 +125,39 @@ def test_date_without_a_zone_is_beijing_time(engine, clock):
     deploy(engine, "one_timer")
     engine.start_process("one_timer", {"due": "2026-11-20T12:00:00", "total": 1, "parts": 1}, ADMIN)
     assert timer_rows(engine) == {"wait": datetime(2026, 11, 20, 4, 0, tzinfo=UTC)}
+
+
+def test_a_round_fires_at_most_its_limit_in_one_transaction_and_the_next_round_the_rest(engine, clock):
+    deploy(engine, "one_timer")
+    due = clock.now + timedelta(hours=1)
+    started = [engine.start_process("one_timer", {"due": due.isoformat(), "total": 10, "parts": 2}, ADMIN)
+               for _ in range(3)]
+    clock.advance(hours=2)
+    first = engine.fire_due_timers(2)
+    assert (first.claimed, first.fired, first.failed) == (2, 2, [])
+    assert len(timer_rows(engine)) == 1
+    second = engine.fire_due_timers(2)
+    assert (second.claimed, second.fired) == (1, 1)
+    assert [instance_row(engine, s.instance_id).status for s in started] == ["completed"] * 3
+    fired = [r.instance_id for r in audit_rows(engine) if r.event == "timer.fired"]
+    assert sorted(fired) == sorted(s.instance_id for s in started)
+
+
+def test_timer_ended_by_an_earlier_firing_of_the_same_round_is_skipped(engine, clock):
+    """The deadline and the first reminder fall due together: the deadline ends the task, and with it
+    the reminder, so the round writes the instance once and leaves no timer row behind."""
+    deploy(engine, "timer_kinds")
+    started = clock.now
+    result = engine.start_process("timer_kinds", {"deadline": (started + timedelta(hours=1, minutes=30)).isoformat()},
+                                  ADMIN)
+    clock.advance(hours=1)
+    assert engine.fire_due_timers(10).fired == 1  # the timer start
+    clock.advance(minutes=30)
+    assert timer_rows(engine) == {"nag": clock.now, "give_up": clock.now}
+    version = instance_row(engine, result.instance_id).version
+    round_ = engine.fire_due_timers(10)
+    assert (round_.claimed, round_.fired, round_.failed) == (2, 1, [])
+    assert timer_rows(engine) == {}
+    row = instance_row(engine, result.instance_id)
+    assert (row.status, row.end_event, row.version) == ("completed", "end_expired", version + 1)
+    assert len([r for r in audit_rows(engine) if r.event == "timer.fired"]) == 2
