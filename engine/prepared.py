@@ -8,7 +8,8 @@ every command runs, that machinery costs several times what the database does.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,6 +72,19 @@ class Prepared:
         except conn.dialect.loaded_dbapi.Error as exc:
             # The same exception classes as a statement run through SQLAlchemy would raise.
             raise DBAPIError.instance(compiled.sql, params, exc, conn.dialect.loaded_dbapi.Error) from exc
+
+
+@contextmanager
+def savepoint(conn: Connection) -> Iterator[None]:
+    """What the block writes is undone if it raises; the transaction around it goes on."""
+    cursor = conn.connection.cursor()
+    cursor.execute("SAVEPOINT jiesu_step")
+    try:
+        yield
+    except BaseException:
+        cursor.execute("ROLLBACK TO SAVEPOINT jiesu_step")
+        raise
+    cursor.execute("RELEASE SAVEPOINT jiesu_step")
 
 
 def _compile(statement: Executable, dialect: Dialect) -> _Compiled:

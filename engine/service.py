@@ -7,7 +7,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,7 @@ from engine.escalation import alerts
 from engine.escalation.service import Escalations
 from engine.instances import InstanceHead, TaskHead
 from engine.models import Instance, TaskRecord, Ticket
+from engine.prepared import savepoint
 from engine.privacy import PERSONAL_FIELDS, SYSTEM, Actor, sees_personal_data
 from engine.projection import (
     NOTHING,
@@ -85,6 +86,16 @@ class TimerRound:
     claimed: int
     fired: int
     failed: list[str]
+
+
+@dataclass(frozen=True)
+class _Applied:
+    """A command's changes, written except for the audit entries, which the transaction's owner appends."""
+
+    instance: InstanceHead
+    workflow: BpmnWorkflow
+    steps: Steps
+    entries: list[AuditEntry]
 
 
 class _NothingDue(Exception):
@@ -244,12 +255,13 @@ class Engine:
         leaves every one of them due, and they fire again. A firing that fails rolls back alone and
         its timer is postponed; one whose instance another node changed first stays due.
         """
-        done, failed = [], []
+        done: list[_Applied] = []
+        failed: list[str] = []
         with self.db.transaction() as conn:
             claimed = timers.claim_due(conn, self.clock(), limit)
             for timer in claimed:
                 try:
-                    with conn.begin_nested(), command_context.active(self.clock(), self.rules) as context:
+                    with savepoint(conn), command_context.active(self.clock(), self.rules) as context:
                         head = instances.head(conn, timer.instance_id)
                         done.append(self._apply(conn, context, head, None, SYSTEM, partial(_fire, timer=timer)))
                 except (_NothingDue, Conflict):
@@ -257,8 +269,10 @@ class Engine:
                 except WorkflowFailed as exc:
                     failed.append(exc.message)
                     self._postpone(conn, timer, exc.message)
-        for instance, workflow, _ in done:
-            self.workflows.put(instance.id, instance.version, workflow)
+            # One append for the round: on PostgreSQL the chain's lock is then held only at its end.
+            audit.append(conn, [entry for applied in done for entry in applied.entries], self.clock())
+        for applied in done:
+            self.workflows.put(applied.instance.id, applied.instance.version, applied.workflow)
         return TimerRound(len(claimed), len(done), failed)
 
     def _postpone(self, conn: Connection, timer: timers.DueTimer, error: str) -> None:
@@ -317,14 +331,15 @@ class Engine:
     def _command(self, locate: Callable[[Connection], InstanceHead], expected_version: int | None, actor: Actor,
                  step: Step, final_status: str | None = None) -> CommandResult:
         with self.db.transaction() as conn, command_context.active(self.clock(), self.rules) as context:
-            instance, workflow, steps = self._apply(conn, context, locate(conn), expected_version, actor, step,
-                                                    final_status)
-        self.workflows.put(instance.id, instance.version, workflow)
-        return CommandResult(instance.id, instance.version, instance.status, instance.ticket_id, tuple(steps))
+            applied = self._apply(conn, context, locate(conn), expected_version, actor, step, final_status)
+            audit.append(conn, applied.entries, context.now)
+        instance = applied.instance
+        self.workflows.put(instance.id, instance.version, applied.workflow)
+        return CommandResult(instance.id, instance.version, instance.status, instance.ticket_id, tuple(applied.steps))
 
     def _apply(self, conn: Connection, context: CommandContext, instance: InstanceHead, expected_version: int | None,
-               actor: Actor, step: Step, final_status: str | None = None) -> tuple[InstanceHead, BpmnWorkflow, Steps]:
-        """Run `step` on the instance's workflow and write everything it changed, in the caller's transaction."""
+               actor: Actor, step: Step, final_status: str | None = None) -> _Applied:
+        """Run `step` on the instance's workflow and write what it changed, except the audit entries it returns."""
         instance.check(expected_version)
         deployment = self.deployments.get(conn, instance.deployment_id)
         workflow = self.workflows.get(instance.id, instance.version) or state.load(
@@ -333,12 +348,12 @@ class Engine:
         entries, finished = _run(workflow, lambda: step(workflow, deployment))
         steps = self._write(conn, instance, workflow, deployment, actor, context, entries, finished, before,
                             final_status)
-        return instance, workflow, steps
+        return _Applied(instance, workflow, steps, entries)
 
     def _write(self, conn: Connection, instance: InstanceHead, workflow: BpmnWorkflow,
                deployment: LoadedDeployment, actor: Actor, context: CommandContext, entries: list[AuditEntry],
                finished: str | None, before: Waiting, final_status: str | None) -> Steps:
-        """Write state, projections, timers, notices and audit rows; the caller's transaction commits them."""
+        """Write state, projections, timers and notices; `entries` gains their audit entries."""
         now = context.now
         after = waiting(workflow, deployment.process)
         status, end = final_status or "running", None
@@ -386,6 +401,7 @@ class Engine:
         entries.append(AuditEntry("instance.started", actor.name, ticket_id, instance.id, None,
                                   {"process_id": deployment.process.process_id, "deployment_id": deployment.id}))
         _record(conn, instance, workflow, NOTHING, after, context, actor, None, entries)
+        audit.append(conn, entries, context.now)
         return instance, workflow, after.steps
 
     def _start_data(self, clean: dict[str, Any]) -> dict[str, Any]:
@@ -424,14 +440,15 @@ def _run(workflow: BpmnWorkflow, step: Callable[[], Any]) -> Any:
 
 def _record(conn: Connection, instance: InstanceHead, workflow: BpmnWorkflow, before: Waiting, after: Waiting,
             context: CommandContext, actor: Actor, finished: str | None, entries: list[AuditEntry]) -> None:
-    """Task rows, timer rows, notices and audit entries of a command that has saved its state."""
+    """Task rows, timer rows and notices of a command that has saved its state; `entries` gains their entries."""
     due = due_times(workflow, before.steps, after.steps)
     entries += write_tasks(conn, instance, before.steps, after.steps, context.now, actor.name, finished, due)
     timers.sync(conn, instance.id, before.timers, after.timers)
     entries += notices.write(conn, instance, context.notices, actor.name, context.now)
     context.notices.clear()  # a command may start a second instance (an escalation) in its transaction
     entries += _queue_alerts(conn, instance, context, actor)
-    _finish_audit(conn, instance, entries, context.now)
+    for entry in entries:
+        entry.ticket_id = entry.ticket_id or instance.ticket_id
 
 
 def _queue_alerts(conn: Connection, instance: InstanceHead, context: CommandContext,
@@ -448,12 +465,6 @@ def _queue_alerts(conn: Connection, instance: InstanceHead, context: CommandCont
     for entry in entries:
         entry.instance_id = instance.id
     return entries
-
-
-def _finish_audit(conn: Connection, instance: InstanceHead, entries: list[AuditEntry], now: datetime) -> None:
-    for entry in entries:
-        entry.ticket_id = entry.ticket_id or instance.ticket_id
-    audit.append(conn, entries, now)
 
 
 def _start(workflow: BpmnWorkflow, data: dict[str, Any]) -> None:
