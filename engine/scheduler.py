@@ -80,7 +80,9 @@ def configure(scheduler: BaseScheduler, engine: Engine) -> BaseScheduler:
     values = engine.rules.at(engine.clock().date())
     poll = timedelta(seconds=values["scheduler_poll_seconds"])
     now = datetime.now(UTC)
-    threads = values["scheduler_fire_threads"]
+    # SQLite has one writer, and a round holds it from claim to commit: more firing threads would only
+    # take turns at it and contend for the interpreter lock. PostgreSQL rounds run side by side.
+    threads = 1 if engine.db.is_sqlite else values["scheduler_fire_threads"]
     scheduler.add_job(_fire_and_wake, "interval", args=(engine, scheduler, poll, threads), id=FIRE_JOB,
                       seconds=poll.total_seconds(), next_run_time=now, max_instances=1,
                       coalesce=True, misfire_grace_time=None)
