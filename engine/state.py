@@ -55,7 +55,7 @@ class _FlatDeltaTaskConverter(TaskConverter):
             return self._dict(task)
         # A completed or cancelled task no longer changes: its dict is kept on it, so each command
         # converts only the tasks still in play. The key notices a reset or re-predicted children.
-        key = (task.state, task.last_state_change, tuple(task._children))
+        key = _settled_key(task)
         kept = getattr(task, "_jiesu_dict", None)
         if kept is None or kept[0] != key:
             kept = task._jiesu_dict = (key, self._dict(task))
@@ -132,9 +132,23 @@ def _encode_other(value: Any) -> Any:
 def load(text: str, process: ParsedProcess) -> BpmnWorkflow:
     dct = orjson.loads(text)
     _SERIALIZER.migrate(dct)
-    workflow = _SERIALIZER.registry.restore(dct, process=process)
+    stored = {None: dct["tasks"]} | {UUID(sp): sub["tasks"] for sp, sub in dct["subprocesses"].items()}
+    workflow = _SERIALIZER.registry.restore(dct, process=process)  # restoring reads the task dicts, never edits
     workflow.script_engine = _SCRIPT_ENGINE
+    for key, tasks in stored.items():
+        _keep_settled(workflow if key is None else workflow.subprocesses[key], tasks)
     return workflow
+
+
+def _keep_settled(workflow: BpmnWorkflow, stored: dict[str, dict[str, Any]]) -> None:
+    """A settled task dumps as it was stored: keep its stored dict, so the next dump converts only the rest."""
+    for task in workflow.tasks.values():
+        if task.state & _SETTLED:
+            task._jiesu_dict = (_settled_key(task), stored[str(task.id)])
+
+
+def _settled_key(task: Task) -> tuple:
+    return task.state, task.last_state_change, tuple(task._children)
 
 
 class WorkflowCache:
