@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from threading import Lock
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, bindparam, func, insert, select
 
 from engine.audit import AuditEntry
 from engine.bpmn import ParsedProcess, parse_process
 from engine.errors import NotFound
 from engine.models import Deployment
+from engine.prepared import Prepared
 from forms import FormDefinition, FormRegistry
 
 
@@ -61,9 +62,12 @@ def deploy(conn: Connection, xml: bytes, filename: str, forms: FormRegistry, act
     return DeployResult(deployment_id, parsed.process_id, version, True), [audit]
 
 
+_LATEST = Prepared(select(Deployment.id).where(Deployment.process_id == bindparam("b_process"))
+                   .order_by(Deployment.version.desc()).limit(1))
+
+
 def latest_deployment_id(conn: Connection, process_id: str) -> int:
-    found = conn.scalar(select(Deployment.id).where(Deployment.process_id == process_id)
-                        .order_by(Deployment.version.desc()).limit(1))
+    found = _LATEST.scalar(conn, {"b_process": process_id})
     if found is None:
         raise NotFound(f"流程 {process_id} 尚未部署，请先运行 jiesu init 或 jiesu deploy")
     return found

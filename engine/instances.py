@@ -27,6 +27,11 @@ _SAVE = Prepared(update(_T).where(_T.c.id == bindparam("b_id"), _T.c.version == 
                  end_event=bindparam("b_end_event"), updated_at=bindparam("b_now")))
 
 
+_INSERT = Prepared(insert(_T).values(deployment_id=bindparam("b_deployment"), ticket_id=bindparam("b_ticket"),
+                                     status="running", version=1, state=bindparam("b_state"),
+                                     created_at=bindparam("b_now"), updated_at=bindparam("b_now")).returning(_T.c.id))
+
+
 @dataclass
 class InstanceHead:
     """What a command needs of an instance before it decides to load the workflow."""
@@ -82,9 +87,8 @@ def stored_state(conn: Connection, instance_id: int) -> str:
 
 def insert_instance(conn: Connection, deployment_id: int, ticket_id: int | None, state: str,
                     now: datetime) -> InstanceHead:
-    instance_id = conn.scalar(insert(Instance).values(
-        deployment_id=deployment_id, ticket_id=ticket_id, status="running", version=1, state=state,
-        created_at=now, updated_at=now).returning(Instance.id))
+    instance_id = _INSERT.scalar(conn, {"b_deployment": deployment_id, "b_ticket": ticket_id, "b_state": state,
+                                        "b_now": now})
     return InstanceHead(instance_id, deployment_id, 1, "running", ticket_id)
 
 

@@ -11,7 +11,7 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import Connection, bindparam, insert, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from engine.audit import AuditEntry
 from engine.bpmn import ParsedProcess
@@ -41,6 +41,7 @@ _END_TASK = Prepared(update(_TASKS).where(_TASKS.c.id == bindparam("b_id"))
 _OPEN_TASK = Prepared(insert(_TASKS).values({column.name: bindparam(column.name) for column in _TASKS.columns}))
 _TICKETS = Ticket.__table__
 _LIST_COLUMNS = {"policy_tags", "assist_units"}
+_TICKET_BY_NUMBER = Prepared(select(_TICKETS.c.id).where(_TICKETS.c.ticket_no == bindparam("b_no")))
 
 
 class Waiting(NamedTuple):
@@ -147,6 +148,20 @@ def _column_value(column: str, value: Any) -> Any:
 
 def update_ticket(conn: Connection, ticket_id: int, values: dict[str, Any]) -> None:
     _ticket_update(frozenset(values)).execute(conn, {"b_id": ticket_id, **{f"b_{k}": v for k, v in values.items()}})
+
+
+def insert_ticket(conn: Connection, values: dict[str, Any]) -> int:
+    return _ticket_insert(frozenset(values)).scalar(conn, {f"b_{k}": v for k, v in values.items()})
+
+
+def find_ticket_id(conn: Connection, ticket_no: str) -> int | None:
+    return _TICKET_BY_NUMBER.scalar(conn, {"b_no": ticket_no})
+
+
+@lru_cache(maxsize=16)
+def _ticket_insert(columns: frozenset[str]) -> Prepared:
+    return Prepared(insert(_TICKETS).values({column: bindparam(f"b_{column}") for column in sorted(columns)})
+                    .returning(_TICKETS.c.id))
 
 
 @lru_cache(maxsize=64)

@@ -18,7 +18,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefin
 from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, select, update
 from sqlalchemy.exc import IntegrityError
 
 from engine import audit, command_context, instances, notices, once, queries, state, timers
@@ -41,6 +41,8 @@ from engine.projection import (
     Waiting,
     due_times,
     end_event,
+    find_ticket_id,
+    insert_ticket,
     ticket_values,
     update_ticket,
     waiting,
@@ -370,31 +372,31 @@ class Engine:
 
     def _intake(self, clean: dict[str, Any], digest: str, actor: Actor) -> IntakeResult:
         with self.db.transaction() as conn, command_context.active(self.clock(), self.rules) as context:
-            if conn.scalar(select(Ticket.id).where(Ticket.ticket_no == clean["ticket_no"])) is not None:
+            if find_ticket_id(conn, clean["ticket_no"]) is not None:
                 return _same_ticket(conn, clean["ticket_no"], digest)
 
-            def insert_ticket(workflow: BpmnWorkflow, steps: Steps) -> int:
+            def ticket_row(workflow: BpmnWorkflow, steps: Steps) -> int:
                 columns = {**_ticket_columns(clean), "intake_hash": digest, "created_at": context.now,
                            **ticket_values(_current_data(workflow), "running", None, steps, context.now)}
-                return conn.scalar(insert(Ticket).values(columns).returning(Ticket.id))
+                return insert_ticket(conn, columns)
 
             public = {k: v for k, v in clean.items() if k not in PERSONAL_FIELDS}
             received = [AuditEntry("ticket.received", actor.name, None, None, None, _jsonable(public))]
             instance, workflow, _ = self._start(conn, context, TICKET_PROCESS, self._start_data(clean),
-                                                insert_ticket, actor, received)
+                                                ticket_row, actor, received)
             self.escalations.after_intake(conn, context, instance.ticket_id, clean, actor)
         self.workflows.put(instance.id, instance.version, workflow)
         return IntakeResult(instance.ticket_id, clean["ticket_no"], instance.id, True)
 
     def _start(self, conn: Connection, context: CommandContext, process_id: str, data: dict[str, Any],
-               insert_ticket: Callable[[BpmnWorkflow, Steps], int] | None, actor: Actor,
+               make_ticket: Callable[[BpmnWorkflow, Steps], int] | None, actor: Actor,
                entries: list[AuditEntry]) -> tuple[InstanceHead, BpmnWorkflow, Steps]:
-        """Create and run a new instance; `insert_ticket` makes the ticket row it belongs to, if any."""
+        """Create and run a new instance; `make_ticket` makes the ticket row it belongs to, if any."""
         deployment = self.deployments.get(conn, latest_deployment_id(conn, process_id))
         workflow = state.new_workflow(deployment.process)
         _run(workflow, lambda: _start(workflow, data))
         after = waiting(workflow, deployment.process)
-        ticket_id = insert_ticket(workflow, after.steps) if insert_ticket else None
+        ticket_id = make_ticket(workflow, after.steps) if make_ticket else None
         instance = instances.insert_instance(conn, deployment.id, ticket_id, state.dump(workflow), context.now)
         for entry in entries:
             entry.instance_id = instance.id

@@ -18,18 +18,28 @@ import os
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from engine.escalation.places import place_of
 from engine.escalation.terms import issue_class
 from engine.models import ComplaintGroup, ComplaintGroupTicket, TicketSignature
+from engine.prepared import Prepared
 
 _S = TicketSignature.__table__
 _G = ComplaintGroup.__table__
 _GT = ComplaintGroupTicket.__table__
 _DEFAULT_KEY = "jiesu-caller-v1"
+_ADD_SIGNATURE = Prepared(insert(_S).values(
+    ticket_id=bindparam("b_ticket"), place_key=bindparam("b_place"), place_label=bindparam("b_label"),
+    issue_key=bindparam("b_issue"), caller_hash=bindparam("b_caller"), received_at=bindparam("b_received")))
+_OPEN_GROUP = Prepared(select(_G.c.id, _G.c.place_label, _G.c.last_at).where(
+    _G.c.place_key == bindparam("b_place"), _G.c.issue_key == bindparam("b_issue"),
+    _G.c.last_at >= bindparam("b_since")).order_by(_G.c.id.desc()).limit(1))
+_RECENT = (_S.c.place_key == bindparam("b_place"), _S.c.issue_key == bindparam("b_issue"),
+           _S.c.received_at >= bindparam("b_since"), _S.c.received_at <= bindparam("b_received"))
+_COUNT_RECENT = Prepared(select(func.count(), func.count(func.distinct(_S.c.caller_hash))).where(*_RECENT))
 
 
 @dataclass(frozen=True)
@@ -38,6 +48,12 @@ class Signature:
     place_label: str | None
     issue_key: str | None
     caller_hash: str | None
+
+
+class _OpenGroup(NamedTuple):
+    id: int
+    place_label: str
+    last_at: datetime
 
 
 @dataclass(frozen=True)
@@ -73,29 +89,26 @@ def signature(fields: dict[str, Any], values: dict[str, Any]) -> Signature:
 def detect(conn: Connection, ticket_id: int, sig: Signature, received: datetime, values: dict[str, Any],
            now: datetime) -> GroupChange | None:
     """Store the ticket's signature; the group it formed or joined, if any."""
-    conn.execute(insert(_S).values(ticket_id=ticket_id, place_key=sig.place_key, place_label=sig.place_label,
-                                   issue_key=sig.issue_key, caller_hash=sig.caller_hash, received_at=received))
+    _ADD_SIGNATURE.execute(conn, {"b_ticket": ticket_id, "b_place": sig.place_key, "b_label": sig.place_label,
+                                  "b_issue": sig.issue_key, "b_caller": sig.caller_hash, "b_received": received})
     if sig.place_key is None or sig.issue_key is None:
         return None
     since = received - timedelta(days=values["group_complaint"]["window_days"])
-    group = conn.execute(select(_G.c.id, _G.c.place_label, _G.c.last_at).where(
-        _G.c.place_key == sig.place_key, _G.c.issue_key == sig.issue_key, _G.c.last_at >= since)
-        .order_by(_G.c.id.desc()).limit(1)).first()
-    if group is not None:
+    row = _OPEN_GROUP.first(conn, {"b_place": sig.place_key, "b_issue": sig.issue_key, "b_since": since})
+    if row is not None:
+        group = _OpenGroup(*row)
         return _join(conn, group, sig, ticket_id, max(group.last_at, received), now)
     return _form(conn, sig, since, received, values["group_complaint"], now)
 
 
 def _form(conn: Connection, sig: Signature, since: datetime, received: datetime, limits: dict[str, Any],
           now: datetime) -> GroupChange | None:
-    matching = (_S.c.place_key == sig.place_key, _S.c.issue_key == sig.issue_key,
-                _S.c.received_at >= since, _S.c.received_at <= received)
+    window = {"b_place": sig.place_key, "b_issue": sig.issue_key, "b_since": since, "b_received": received}
     # Counted in SQL first: one caller calling again and again must not make every intake read them all.
-    tickets, callers = conn.execute(select(func.count(), func.count(func.distinct(_S.c.caller_hash)))
-                                    .where(*matching)).one()
+    tickets, callers = _COUNT_RECENT.first(conn, window)
     if tickets < limits["min_tickets"] or callers < limits["min_callers"]:
         return None
-    rows = conn.execute(select(_S.c.ticket_id, _S.c.caller_hash, _S.c.received_at).where(*matching)).all()
+    rows = conn.execute(select(_S.c.ticket_id, _S.c.caller_hash, _S.c.received_at).where(*_RECENT), window).all()
     callers = {row.caller_hash for row in rows if row.caller_hash}
     group_id = conn.scalar(insert(_G).values(
         place_key=sig.place_key, place_label=sig.place_key, issue_key=sig.issue_key,
@@ -106,7 +119,7 @@ def _form(conn: Connection, sig: Signature, since: datetime, received: datetime,
     return GroupChange(group_id, True, sig.place_key, sig.issue_key, ids, len(rows), len(callers))
 
 
-def _join(conn: Connection, group: Any, sig: Signature, ticket_id: int, last_at: datetime,
+def _join(conn: Connection, group: _OpenGroup, sig: Signature, ticket_id: int, last_at: datetime,
           now: datetime) -> GroupChange:
     group_id = group.id
     conn.execute(insert(_GT).values(group_id=group_id, ticket_id=ticket_id, linked_at=now))
