@@ -115,6 +115,7 @@ def _make_engine(url: str, is_sqlite: bool) -> Engine:
     @event.listens_for(engine, "begin")
     def _begin(connection) -> None:
         write = connection.get_execution_options().get("jiesu_write", False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        # On the DBAPI connection directly: every command begins here, and nothing needs a result object.
+        connection.connection.driver_connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
 
     return engine
