@@ -3,10 +3,11 @@
     python bench/api.py [--tickets 10000] [--clients 20] [--seconds 10] [--workers 1] [--threads 2]
                         [--seed-dir DIR]
 
-The app runs under gunicorn (gthread) on SQLite, as one sub-district would run it; wrk (Debian's
-package) holds 20 concurrent connections on loopback: one phase lists tasks, one completes a
-different open task per request. Each phase prints its latency percentiles, its rate, the server's
-CPU per request (all gunicorn processes, user + system) and the load average before it started.
+The app runs under gunicorn (gthread, with the repository's gunicorn.conf.py) on SQLite, as one
+sub-district would run it; wrk (Debian's package) holds 20 concurrent connections on loopback: one
+phase lists tasks, one completes a different open task per request. Each phase prints its latency
+percentiles, its rate, the server's CPU per request (all gunicorn processes, user + system) and the
+load average before it started (above ~1 something else is running: measure again).
 
 Seeding 10,000 tickets takes minutes; `--seed-dir DIR` seeds once into DIR and later runs start
 from a copy of it, so the completion phase always finds every task open.
@@ -88,8 +89,8 @@ def start_server(url: str, threads: int, workers: int) -> tuple[subprocess.Popen
         port = probe.getsockname()[1]
     env = {**os.environ, "JIESU_DATABASE_URL": url, "JIESU_SECRET_KEY": "bench"}
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", str(workers), "--threads", str(threads), "-b", f"127.0.0.1:{port}",
-         "--log-level", "warning", "api:create_app()"], cwd=ROOT, env=env)
+        [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "-w", str(workers), "--threads",
+         str(threads), "-b", f"127.0.0.1:{port}", "--log-level", "warning", "api:create_app()"], cwd=ROOT, env=env)
     base = f"http://127.0.0.1:{port}"
     for _ in range(300):
         try:
