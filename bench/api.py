@@ -1,6 +1,6 @@
 """Latency of the task list and of task completion under 20 concurrent clients, 10,000 open tickets.
 
-    python bench/api.py [--tickets 10000] [--clients 20] [--seconds 10] [--workers 1] [--threads 2]
+    python bench/api.py [--tickets 10000] [--clients 20] [--seconds 10] [--workers N] [--threads N]
                         [--seed-dir DIR]
 
 The app runs under gunicorn (gthread, with the repository's gunicorn.conf.py) on SQLite, as one
@@ -12,9 +12,8 @@ load average before it started (above ~1 something else is running: measure agai
 Seeding 10,000 tickets takes minutes; `--seed-dir DIR` seeds once into DIR and later runs start
 from a copy of it, so the completion phase always finds every task open.
 
-Defaults are the settings measured best on a 2-core machine: one process with 2 threads (more
-threads only contend for the GIL; a second process on SQLite makes writers meet SQLite's sleeping
-busy handler instead of the engine's in-process queue).
+Processes and threads default to gunicorn.conf.py, the production settings, which says why they
+are what they are (one process, one thread).
 """
 
 from __future__ import annotations
@@ -22,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import runpy
 import shutil
 import socket
 import subprocess
@@ -50,6 +50,7 @@ WRK_THREADS = 2
 PASSWORD = "bench-password-1"
 DB_FILE, TASK_FILE = "bench.sqlite3", "tasks.txt"
 TICKS = os.sysconf("SC_CLK_TCK")
+SERVER = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
 Wrk = tuple[dict[str, float], float, int, str]  # percentiles, req/s, requests, raw output
 
 
@@ -148,9 +149,8 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=10_000)
     parser.add_argument("--clients", type=int, default=20, help="concurrent connections")
     parser.add_argument("--seconds", type=int, default=10, help="per phase")
-    parser.add_argument("--workers", type=int, default=1, help="gunicorn processes (SQLite: 1 keeps writers queued)")
-    parser.add_argument("--threads", type=int, default=2,
-                        help="gunicorn threads per process (fewer contend less for the GIL)")
+    parser.add_argument("--workers", type=int, default=SERVER["workers"], help="gunicorn processes")
+    parser.add_argument("--threads", type=int, default=SERVER["threads"], help="gunicorn threads per process")
     parser.add_argument("--seed-dir", type=Path, help="seed once into this folder and reuse it on later runs")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
