@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import gc
 import getpass
 import json
 import sys
@@ -107,6 +108,10 @@ def serve(engine: Engine, actor: Actor, host: str, port: int, demo: bool, no_sch
     background = None if no_scheduler else scheduler.start(engine)
     click.echo(f"接诉即办工单系统：http://{host}:{port}/  （API 文档：/api/v1/docs）"
                + ("" if background else "；定时器由 jiesu worker 触发"))
+    # As gunicorn.conf.py does: what start-up loaded lives as long as the process, so full garbage
+    # collections (which stop every request) need not walk it.
+    gc.collect()
+    gc.freeze()
     try:
         run_simple(host, port, app, threaded=True)
     finally:

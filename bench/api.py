@@ -1,10 +1,19 @@
 """Latency of the task list and of task completion under 20 concurrent clients, 10,000 open tickets.
 
-    python bench/api.py [--tickets 10000] [--clients 20] [--seconds 10] [--workers 1]
+    python bench/api.py [--tickets 10000] [--clients 20] [--seconds 10] [--workers N] [--threads N]
+                        [--seed-dir DIR]
 
-The app runs under gunicorn (threads) on SQLite, as one sub-district would run it; wrk (Debian's
-package) holds 20 concurrent connections on loopback: one phase lists tasks, one completes a
-different open task per request.
+The app runs under gunicorn (gthread, with the repository's gunicorn.conf.py) on SQLite, as one
+sub-district would run it; wrk (Debian's package) holds 20 concurrent connections on loopback: one
+phase lists tasks, one completes a different open task per request. Each phase prints its latency
+percentiles, its rate, the server's CPU per request (all gunicorn processes, user + system) and the
+load average before it started (above ~1 something else is running: measure again).
+
+Seeding 10,000 tickets takes minutes; `--seed-dir DIR` seeds once into DIR and later runs start
+from a copy of it, so the completion phase always finds every task open.
+
+Processes and threads default to gunicorn.conf.py, the production settings, which says why they
+are what they are (one process, one thread).
 """
 
 from __future__ import annotations
@@ -12,12 +21,14 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import runpy
 import shutil
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import requests
@@ -37,6 +48,10 @@ from tests.helpers import ticket_fields  # noqa: E402
 ACTOR = Actor("bench", frozenset({"admin"}))
 WRK_THREADS = 2
 PASSWORD = "bench-password-1"
+DB_FILE, TASK_FILE = "bench.sqlite3", "tasks.txt"
+TICKS = os.sysconf("SC_CLK_TCK")
+SERVER = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+Wrk = tuple[dict[str, float], float, int, str]  # percentiles, req/s, requests, raw output
 
 
 def seed(url: str, tickets: int) -> list[dict]:
@@ -56,14 +71,27 @@ def seed(url: str, tickets: int) -> list[dict]:
     return tasks
 
 
+def seeded(folder: Path, tickets: int) -> None:
+    """A database of `tickets` open tickets in `folder` with its task file; kept if already there."""
+    marker = folder / f"{DB_FILE}.{tickets}"
+    if marker.exists():
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob(f"{DB_FILE}*"):
+        stale.unlink()
+    tasks = seed(f"sqlite:///{folder / DB_FILE}", tickets)
+    (folder / TASK_FILE).write_text("".join(f"{t['id']} {t['instance_version']}\n" for t in tasks), encoding="utf-8")
+    marker.touch()
+
+
 def start_server(url: str, threads: int, workers: int) -> tuple[subprocess.Popen, str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     env = {**os.environ, "JIESU_DATABASE_URL": url, "JIESU_SECRET_KEY": "bench"}
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", str(workers), "--threads", str(threads), "-b", f"127.0.0.1:{port}",
-         "--log-level", "warning", "api:create_app()"], cwd=ROOT, env=env)
+        [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "-w", str(workers), "--threads",
+         str(threads), "-b", f"127.0.0.1:{port}", "--log-level", "warning", "api:create_app()"], cwd=ROOT, env=env)
     base = f"http://127.0.0.1:{port}"
     for _ in range(300):
         try:
@@ -75,9 +103,19 @@ def start_server(url: str, threads: int, workers: int) -> tuple[subprocess.Popen
     raise SystemExit("server did not start")
 
 
+def server_cpu_seconds(pid: int) -> float:
+    """User + system CPU of the gunicorn master and its workers (Linux /proc)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    total = 0
+    for process in (pid, *map(int, children)):
+        fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / TICKS
+
+
 def wrk(base: str, path: str, args: argparse.Namespace, headers: dict[str, str], env: dict[str, str] | None = None,
-        script: Path | None = None) -> tuple[dict[str, float], float, str]:
-    """Run wrk (C, so the load costs the server little CPU); return latency percentiles, req/s, raw output."""
+        script: Path | None = None) -> Wrk:
+    """Run wrk (C, so the load costs the server little CPU); return percentiles, req/s, requests, raw output."""
     command = ["wrk", "-t", str(WRK_THREADS), "-c", str(args.clients), "-d", f"{args.seconds}s", "--latency",
                *(arg for name, value in headers.items() for arg in ("-H", f"{name}: {value}"))]
     if script:
@@ -86,7 +124,8 @@ def wrk(base: str, path: str, args: argparse.Namespace, headers: dict[str, str],
                             env={**os.environ, **(env or {})}).stdout
     cuts = {m.group(1): _millis(m.group(2)) for m in re.finditer(r"^\s+(50|90|99)%\s+([\d.]+\w+)", output, re.M)}
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
-    return cuts, rate, output
+    count = int(re.search(r"(\d+) requests in", output).group(1))
+    return cuts, rate, count, output
 
 
 def _millis(text: str) -> float:
@@ -94,9 +133,15 @@ def _millis(text: str) -> float:
     return float(number) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60_000}[unit]
 
 
-def report(name: str, cuts: dict[str, float], rate: float) -> None:
+def phase(name: str, server: subprocess.Popen, run: Callable[[], Wrk]) -> str:
+    """Run one wrk phase and print its figures; returns wrk's output."""
+    load = os.getloadavg()[0]
+    cpu = server_cpu_seconds(server.pid)
+    cuts, rate, count, output = run()
+    per_request = (server_cpu_seconds(server.pid) - cpu) * 1000 / max(count, 1)
     print(f"{name:<16} p50={cuts['50']:7.1f} ms  p90={cuts['90']:7.1f} ms  p99={cuts['99']:7.1f} ms  "
-          f"{rate:7.0f} req/s")
+          f"{rate:6.0f} req/s  server CPU {per_request:.2f} ms/request  (load before {load:.2f})", flush=True)
+    return output
 
 
 def main() -> None:
@@ -104,27 +149,28 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=10_000)
     parser.add_argument("--clients", type=int, default=20, help="concurrent connections")
     parser.add_argument("--seconds", type=int, default=10, help="per phase")
-    parser.add_argument("--workers", type=int, default=1, help="gunicorn processes (SQLite: 1 keeps writers queued)")
-    parser.add_argument("--threads", type=int, default=2,
-                        help="gunicorn threads per process (fewer contend less for the GIL)")
+    parser.add_argument("--workers", type=int, default=SERVER["workers"], help="gunicorn processes")
+    parser.add_argument("--threads", type=int, default=SERVER["threads"], help="gunicorn threads per process")
+    parser.add_argument("--seed-dir", type=Path, help="seed once into this folder and reuse it on later runs")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("bench/api.py needs wrk: apt-get install wrk")
     with tempfile.TemporaryDirectory() as folder:
-        url = f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
-        tasks = seed(url, args.tickets)
-        task_file = Path(folder) / "tasks.txt"
-        task_file.write_text("".join(f"{t['id']} {t['instance_version']}\n" for t in tasks), encoding="utf-8")
-        server, base = start_server(url, args.threads, args.workers)
+        work = Path(folder)
+        source = args.seed_dir or work / "seed"
+        seeded(source, args.tickets)
+        shutil.copy(source / DB_FILE, work / DB_FILE)
+        task_file = source / TASK_FILE
+        server, base = start_server(f"sqlite:///{work / DB_FILE}", args.threads, args.workers)
         try:
             token = requests.post(f"{base}/api/v1/auth/token", json={"username": "shouli", "password": PASSWORD},
                                   timeout=10).json()["token"]
             headers = {"Authorization": f"Bearer {token}"}
             assert len(requests.get(f"{base}/api/v1/tasks?limit=50", headers=headers, timeout=30).json()) == 50
-            report("task list", *wrk(base, "/api/v1/tasks?limit=50", args, headers)[:2])
+            phase("task list", server, lambda: wrk(base, "/api/v1/tasks?limit=50", args, headers))
             env = {"JIESU_BENCH_TASKS": str(task_file), "JIESU_BENCH_THREADS": str(WRK_THREADS)}
-            cuts, rate, output = wrk(base, "/", args, headers, env, Path(__file__).with_name("complete_tasks.lua"))
-            report("task completion", cuts, rate)
+            script = Path(__file__).with_name("complete_tasks.lua")
+            output = phase("task completion", server, lambda: wrk(base, "/", args, headers, env, script))
             print(output.strip().splitlines()[-1])  # failed_requests=N: every completion must succeed
         finally:
             server.terminate()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Integer, Result, Select, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from engine.errors import NotFound
@@ -39,22 +39,49 @@ _TASKS = (select(*_TASK_COLUMNS).join(Instance, Instance.id == TaskRecord.instan
           .outerjoin(Ticket, Ticket.id == TaskRecord.ticket_id))
 
 
+_DEADLINE_ORDER = (TaskRecord.deadline_order, TaskRecord.created_at)
+
+
+def _open_tasks_statement(roles: str, by_assignee: bool) -> Select:
+    """`roles`: "one", "several" or "all" (None in the filter)."""
+    query = (_TASKS if roles == "one" else select(TaskRecord.id)).where(TaskRecord.state == OPEN)
+    if roles != "all":
+        query = query.where(TaskRecord.role.in_(bindparam("b_roles", expanding=True)))
+    if by_assignee:
+        query = query.where(TaskRecord.assignee == bindparam("b_assignee"))
+    query = query.order_by(*_DEADLINE_ORDER).limit(bindparam("b_limit", type_=Integer))
+    if roles == "one":  # the index hands one role's open tasks over in deadline order
+        return query
+    # Across roles every open task must be sorted: sort the bare task rows and join only the page,
+    # rather than join every open task first (10,000 open tasks: 16 ms -> 1.3 ms on SQLite).
+    return _TASKS.where(TaskRecord.id.in_(query)).order_by(*_DEADLINE_ORDER)
+
+
+# One prebuilt statement per filter shape: building and hashing a new statement cost as much as
+# running it, on the request every client polls.
+_OPEN_TASKS = {(roles, by_assignee): _open_tasks_statement(roles, by_assignee)
+               for roles in ("one", "several", "all") for by_assignee in (False, True)}
+
+
 def open_tasks(session: Session, flt: TaskFilter) -> list[dict[str, Any]]:
     """Open tasks with their ticket number and instance version, earliest deadline first."""
-    query = _TASKS.where(TaskRecord.state == OPEN)
-    if flt.roles is not None:
-        query = query.where(TaskRecord.role.in_(flt.roles))
-    if flt.assignee is not None:
-        query = query.where(TaskRecord.assignee == flt.assignee)
-    query = query.order_by(TaskRecord.deadline_order, TaskRecord.created_at).limit(flt.limit)
-    return [dict(row._mapping) for row in session.execute(query)]
+    roles = "all" if flt.roles is None else "one" if len(flt.roles) == 1 else "several"
+    statement = _OPEN_TASKS[roles, flt.assignee is not None]
+    params = {"b_roles": sorted(flt.roles or ()), "b_assignee": flt.assignee, "b_limit": flt.limit}
+    return _dicts(session.connection().execute(statement, params))
+
+
+def _dicts(result: Result) -> list[dict[str, Any]]:
+    """Rows as dicts, run as Core (no ORM loading) and keyed once per result instead of once per row."""
+    keys = tuple(result.keys())
+    return [dict(zip(keys, row, strict=True)) for row in result.all()]
 
 
 def find_task(session: Session, task_id: str) -> dict[str, Any]:
-    found = session.execute(_TASKS.where(TaskRecord.id == task_id)).first()
-    if found is None:
+    found = _dicts(session.connection().execute(_TASKS.where(TaskRecord.id == task_id)))
+    if not found:
         raise NotFound(f"任务 {task_id} 不存在")
-    return dict(found._mapping)
+    return found[0]
 
 
 def find_ticket(session: Session, ticket_no: str) -> Ticket:
@@ -81,11 +108,10 @@ def timeline(session: Session, ticket_id: int) -> list[dict[str, Any]]:
 
 
 def ticket_tasks(session: Session, ticket_id: int) -> list[dict[str, Any]]:
-    rows = session.execute(
+    return _dicts(session.connection().execute(
         _TASKS.where(TaskRecord.ticket_id == ticket_id)
         # Steps opened by one command share a time; finished ones come first, as they happened first.
-        .order_by(TaskRecord.created_at, TaskRecord.ended_at.is_(None), TaskRecord.ended_at, TaskRecord.bpmn_id))
-    return [dict(row._mapping) for row in rows]
+        .order_by(TaskRecord.created_at, TaskRecord.ended_at.is_(None), TaskRecord.ended_at, TaskRecord.bpmn_id)))
 
 
 SUMMARY_COLUMNS = ("id", "ticket_no", "source", "received_at", "address", "community", "category_l1", "request_type",
@@ -113,7 +139,7 @@ def search_tickets(session: Session, flt: TicketFilter) -> list[dict[str, Any]]:
         query = query.where(or_(Ticket.ticket_no.like(pattern, escape="\\"), Ticket.address.like(pattern, escape="\\"),
                                 Ticket.content.like(pattern, escape="\\")))
     query = query.order_by(Ticket.received_at.desc(), Ticket.id.desc()).limit(flt.limit).offset(flt.offset)
-    return [dict(row._mapping) for row in session.execute(query)]
+    return _dicts(session.connection().execute(query))
 
 
 def _escape_like(text: str) -> str:
@@ -124,7 +150,7 @@ def deployments(session: Session) -> list[dict[str, Any]]:
     columns = (Deployment.id, Deployment.process_id, Deployment.version, Deployment.content_hash, Deployment.filename,
                Deployment.deployed_at, Deployment.deployed_by)
     query = select(*columns).order_by(Deployment.process_id, Deployment.version.desc())
-    return [dict(row._mapping) for row in session.execute(query)]
+    return _dicts(session.connection().execute(query))
 
 
 def instance_deployment(session: Session, instance_id: int) -> int:

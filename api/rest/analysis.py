@@ -7,10 +7,10 @@ from typing import Any
 import orjson
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import fields
 
 from api.context import engine, require_roles
+from api.rest.blueprint import Blueprint
 from api.web.analysis_pages import send_report
 from forms.validation import ChineseSchema, length
 

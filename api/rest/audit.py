@@ -8,11 +8,11 @@ from typing import Any
 
 from flask import after_this_request, send_file
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import fields
 
 from api.audit_filters import AuditQuerySchema, audit_filter
 from api.context import current_actor, engine
+from api.rest.blueprint import Blueprint
 from engine.audit_export import export_audit
 from engine.audit_query import audit_page
 from engine.audit_verify import verify_trail

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from api.context import current_actor, engine, require_roles
+from api.rest.blueprint import Blueprint
 from api.rest.schemas import DeployFileSchema, DeploymentSchema, DeployResultSchema
 from engine import queries
 from engine.errors import InvalidData

@@ -8,10 +8,10 @@ from typing import Any
 import orjson
 from flask import Response, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import fields
 
 from api.context import current_actor, engine, require_roles
+from api.rest.blueprint import Blueprint
 from api.web.escalation_pages import VIEW_ROLES, evidence_limit
 from engine.errors import InvalidData
 from forms.validation import ChineseSchema, length, value_range

@@ -6,9 +6,9 @@ from typing import Any
 
 from flask import request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from api.context import current_actor, engine, require_roles
+from api.rest.blueprint import Blueprint
 from api.rest.output import json_rows
 from api.rest.schemas import IntakeResultSchema, IntakeSchema, TicketQuerySchema, TicketSchema, TicketSummarySchema
 from engine import queries

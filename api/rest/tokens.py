@@ -6,9 +6,9 @@ from typing import Any
 
 from flask import request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from api.context import engine
+from api.rest.blueprint import Blueprint
 from api.rest.schemas import TokenRequestSchema, TokenSchema
 
 blp = Blueprint("auth", __name__, description="登录令牌")
