@@ -13,6 +13,8 @@ from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from engine import checkpoint
+
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 
@@ -40,6 +42,7 @@ class Database:
         self._sqlite_write_lock = threading.Lock()
         self._writer: Connection | None = None
         self._writer_pid = 0
+        self._checkpointer: checkpoint.Checkpointer | None = None
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
@@ -64,7 +67,16 @@ class Database:
     def _sqlite_writer(self) -> Connection:
         if self._writer is None or self._writer_pid != os.getpid():
             self._writer, self._writer_pid = self._write_engine.connect(), os.getpid()
+            self._checkpoint_in_background(self._writer)
         return self._writer
+
+    def _checkpoint_in_background(self, writer: Connection) -> None:
+        path, seconds = self.engine.url.database, checkpoint.interval()
+        if not path or path == ":memory:" or seconds <= 0:
+            return
+        if self._checkpointer is None or not self._checkpointer.running:
+            self._checkpointer = checkpoint.Checkpointer(path, seconds).start()
+        writer.connection.driver_connection.execute("PRAGMA wal_autocheckpoint=0")
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -84,6 +96,9 @@ class Database:
             if self._writer is not None and self._writer_pid == os.getpid():
                 self._writer.close()
             self._writer = None
+            if self._checkpointer is not None:
+                self._checkpointer.stop()
+                self._checkpointer = None
         self.engine.dispose()
 
 

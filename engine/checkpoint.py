@@ -1,0 +1,61 @@
+"""SQLite WAL checkpoints from a thread of their own, off the writers' path.
+
+SQLite's automatic checkpoint runs inside the commit that fills the WAL past its limit: every few
+dozen commands one of them also copies the WAL into the database file and syncs it, ~10 ms with the
+write lock held, and everyone queued behind it waits. A passive checkpoint from another connection
+does the same work beside the writers, without blocking them, so the process's writing connection
+turns the automatic one off while this thread runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import threading
+from contextlib import closing
+
+log = logging.getLogger(__name__)
+DEFAULT_SECONDS = 1.0
+
+
+def interval() -> float:
+    """JIESU_SQLITE_CHECKPOINT_SECONDS (0: leave checkpoints to SQLite's automatic ones)."""
+    return float(os.environ.get("JIESU_SQLITE_CHECKPOINT_SECONDS", DEFAULT_SECONDS))
+
+
+def checkpoint(path: str) -> tuple[int, int, int]:
+    """One passive checkpoint: (busy, frames in the WAL, frames moved into the database)."""
+    with closing(sqlite3.connect(path, timeout=5)) as connection:
+        return connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+
+
+class Checkpointer:
+    """Checkpoints `path` every `seconds` until stopped."""
+
+    def __init__(self, path: str, seconds: float):
+        self.path = path
+        self.seconds = seconds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="jiesu-checkpoint", daemon=True)
+
+    def start(self) -> Checkpointer:
+        self._thread.start()
+        return self
+
+    @property
+    def running(self) -> bool:
+        """False in a forked child: threads do not survive a fork."""
+        return self._thread.is_alive()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.seconds):
+            try:
+                checkpoint(self.path)
+            except sqlite3.Error as exc:  # the next round tries again; the WAL only grows meanwhile
+                log.warning("WAL checkpoint failed: %s", exc)

@@ -1,0 +1,46 @@
+"""SQLite's WAL is moved into the database file by a thread beside the writers, not inside a commit."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from engine import checkpoint
+from engine.db import Database
+from engine.factory import workflows_dir
+from engine.service import Engine
+from tests.conftest import ADMIN
+from tests.helpers import receive
+
+
+@pytest.fixture
+def sqlite_db(tmp_path, monkeypatch):
+    monkeypatch.setenv("JIESU_SQLITE_CHECKPOINT_SECONDS", "3600")  # the thread waits; the test checkpoints
+    database = Database(f"sqlite:///{tmp_path / 'wal.sqlite3'}")
+    database.migrate()
+    yield database
+    database.dispose()
+
+
+def test_commits_leave_the_wal_to_the_checkpoint_thread(sqlite_db):
+    engine = Engine(sqlite_db)
+    engine.deploy_dir(workflows_dir(), ADMIN)
+    with sqlite_db.transaction() as conn:
+        assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0
+    for n in range(40):  # well past SQLite's automatic limit of 1,000 pages
+        receive(engine, f"W-{n:03d}")
+    busy, frames, moved = checkpoint.checkpoint(sqlite_db.engine.url.database)
+    assert (busy, moved) == (0, frames) and frames > 1000
+    with sqlite_db.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM tickets")).scalar() == 40
+
+
+def test_no_checkpoint_thread_when_turned_off(tmp_path, monkeypatch):
+    monkeypatch.setenv("JIESU_SQLITE_CHECKPOINT_SECONDS", "0")
+    database = Database(f"sqlite:///{tmp_path / 'auto.sqlite3'}")
+    try:
+        with database.transaction() as conn:
+            assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 1000
+        assert database._checkpointer is None
+    finally:
+        database.dispose()
