@@ -8,6 +8,7 @@ from engine.audit import event_label
 from engine.localtime import STAFF_TZ
 
 __all__ = ["SOURCES", "STATUSES", "event_label", "local_time", "remaining"]
+NOTICE_KINDS = {"urge": "催办", "reminder": "到期提醒", "escalation": "超期督办", "follow_up": "回访跟进"}
 STATUSES = {"open": "办理中", "closed": "已办结", "invalid": "无效工单", "returned": "已退单", "cancelled": "已撤销"}
 SOURCES = {"hotline": "12345热线", "online": "网上平台", "app": "移动端", "district_forward": "区分转",
            "city_direct": "市直派", "local": "本地录入"}

@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 from api import diagram
 from api.context import current_account, current_actor, engine, require_roles
 from api.web import labels
-from engine import queries
+from engine import notices, queries
 from engine.errors import InvalidData
 from engine.roles import ROLES
 from forms import FormDefinition
@@ -109,6 +109,16 @@ def ticket(ticket_no: str) -> str:
     view = engine().view_ticket(ticket_no, current_actor())
     return render_template("ticket.html", ticket=view, diagram=_diagram(view),
                            links=engine().escalations.for_ticket(ticket_no))
+
+
+@bp.get("/notices")
+@require_roles()
+def notices_page() -> str:
+    """Urge notices, reminders and escalations the ticket timers raised, newest first."""
+    kind = request.args.get("kind") if request.args.get("kind") in labels.NOTICE_KINDS else None
+    with engine().db.read() as db_session:
+        rows = notices.recent(db_session, kind, limit=200)
+    return render_template("notices.html", notices=rows, kind=kind or "")
 
 
 @bp.route("/intake", methods=["GET", "POST"])
