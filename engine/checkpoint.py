@@ -14,6 +14,7 @@ import os
 import sqlite3
 import threading
 from contextlib import closing
+from urllib.parse import quote
 
 log = logging.getLogger(__name__)
 DEFAULT_SECONDS = 1.0
@@ -26,7 +27,8 @@ def interval() -> float:
 
 def checkpoint(path: str) -> tuple[int, int, int]:
     """One passive checkpoint: (busy, frames in the WAL, frames moved into the database)."""
-    with closing(sqlite3.connect(path, timeout=5)) as connection:
+    # mode=rw: a database file that is gone is an error here, never a new empty file.
+    with closing(sqlite3.connect(f"file:{quote(path)}?mode=rw", uri=True, timeout=5)) as connection:
         return connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
 
 
@@ -55,6 +57,8 @@ class Checkpointer:
 
     def _run(self) -> None:
         while not self._stop.wait(self.seconds):
+            if not os.path.exists(self.path):
+                return  # the database was removed (a test's temporary folder): nothing left to do
             try:
                 checkpoint(self.path)
             except sqlite3.Error as exc:  # the next round tries again; the WAL only grows meanwhile

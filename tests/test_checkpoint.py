@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 from sqlalchemy import text
 
@@ -44,3 +46,10 @@ def test_no_checkpoint_thread_when_turned_off(tmp_path, monkeypatch):
         assert database._checkpointer is None
     finally:
         database.dispose()
+
+
+def test_checkpoint_of_a_database_that_is_gone_fails_without_creating_one(tmp_path):
+    missing = tmp_path / "gone.sqlite3"
+    with pytest.raises(sqlite3.OperationalError):
+        checkpoint.checkpoint(str(missing))
+    assert not missing.exists()
