@@ -124,7 +124,7 @@ def _seed_demo(engine: Engine, actor: Actor) -> None:
     engine.deploy_dir(workflows_dir(), actor)
     created = demo.seed(engine, progress=lambda items: tqdm(items, desc="示例工单", unit="单"))
     users = demo.seed_users(engine)
-    click.echo(f"新增示例工单 {created} 件；示例账号 {'、'.join(u for u, _, _ in demo.DEMO_USERS)}，"
+    click.echo(f"新增示例工单 {created} 件；示例账号 {'、'.join(user[0] for user in demo.DEMO_USERS)}，"
                f"密码 {demo.DEMO_PASSWORD}" + ("" if users else "（已存在）"))
 
 
@@ -137,13 +137,14 @@ def user() -> None:
 @click.argument("username")
 @click.option("--name", "display_name", required=True, help="Name shown in the pages.")
 @click.option("--role", "roles", multiple=True, required=True, type=click.Choice(sorted(ROLES)))
+@click.option("--unit", default=None, help="Handling unit (承办单位) whose tickets alone a unit user works on.")
 @click.password_option()
 @_engine_command
 def user_add(engine: Engine, actor: Actor, username: str, display_name: str, roles: tuple[str, ...],
-             password: str) -> None:
+             unit: str | None, password: str) -> None:
     """Add a user with a hashed password."""
-    engine.users.add(username, display_name, list(roles), password, actor)
-    click.echo(f"已添加用户 {username}（{'、'.join(ROLES[r] for r in roles)}）")
+    account = engine.users.add(username, display_name, list(roles), password, actor, unit)
+    click.echo(f"已添加用户 {username}（{'、'.join(ROLES[r] for r in roles)}）{_unit_text(account.unit)}")
 
 
 @user.command("roles")
@@ -154,6 +155,23 @@ def user_roles(engine: Engine, actor: Actor, username: str, roles: tuple[str, ..
     """Replace a user's roles."""
     engine.users.set_roles(username, list(roles), actor)
     click.echo(f"已更新 {username} 的角色：{'、'.join(ROLES[r] for r in roles)}")
+
+
+@user.command("unit")
+@click.argument("username")
+@click.option("--unit", default=None, help="Handling unit (承办单位), as the dispatch form names it.")
+@click.option("--clear", is_flag=True, help="No unit: a unit user then sees every unit's tickets.")
+@_engine_command
+def user_unit(engine: Engine, actor: Actor, username: str, unit: str | None, clear: bool) -> None:
+    """Set or clear a user's handling unit."""
+    if clear == (unit is not None):
+        raise click.UsageError("请指定 --unit 单位名称 或 --clear（二选一）")
+    stored = engine.users.set_unit(username, unit, actor)
+    click.echo(f"已更新 {username} 的单位：{stored or '无（可见所有单位的工单）'}")
+
+
+def _unit_text(unit: str | None) -> str:
+    return f"，单位：{unit}" if unit else ""
 
 
 @main.command()

@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 
 HEADER = ["记录编号", "时间（北京时间）", "操作人", "事件", "事件代码", "工单编号", "来电人", "来电号码",
           "流程实例", "任务", "详情"]
-_CALLER = (Ticket.__table__.c.caller_name, Ticket.__table__.c.caller_phone)
+# The lead unit decides, row by row, whether a unit-scoped reader sees the callers' data.
+_CALLER = (Ticket.__table__.c.caller_name, Ticket.__table__.c.caller_phone, Ticket.__table__.c.lead_unit)
 
 
 @dataclass(frozen=True)
@@ -42,13 +43,14 @@ def export_audit(engine: Engine, reader: Actor, flt: AuditFilter, path: Path,
     """
     check_reader(engine, reader)
     writer = _writer(path)
-    unmasked = sees_personal_data(reader, engine.rules.at(engine.clock().date())["personal_data_roles"])
+    allowed = engine.rules.at(engine.clock().date())["personal_data_roles"]
     partial = path.with_name(path.name + ".part")
     shown: set[int] = set()
     try:
         with engine.db.engine.connect() as conn:
             rows = iter_rows(conn, flt, head_id(conn), extra=_CALLER)
-            written = writer(partial, HEADER, (_line(row, unmasked, shown) for row in rows), progress)
+            lines = (_line(row, sees_personal_data(reader, allowed, row.lead_unit), shown) for row in rows)
+            written = writer(partial, HEADER, lines, progress)
         if shown:
             _record(engine, reader, path.suffix.lower(), written, shown)
         partial.replace(path)

@@ -84,19 +84,22 @@ DEMO_TICKETS: list[tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]] = [
 
 
 DEMO_PASSWORD = "jiesu-demo"  # noqa: S105 - printed for the demo; never used outside it
-DEMO_USERS = (("shouli", "受理员王丽", ["intake"]), ("paidan", "派单员张强", ["dispatcher"]),
-              ("chengban", "执法队刘建国", ["unit"]), ("liucheng", "流程管理员陈静", ["process_owner"]),
-              ("shenji", "审计员周明", ["auditor"]), ("fenxi", "分析员孙悦", ["analyst"]),
-              ("zhiban", "值班员何平", ["duty_officer"]),
-              ("admin", "系统管理员", ["admin"]))
+# (username, display name, roles, handling unit); unit users see only their unit's demo tickets.
+DEMO_USERS = (("shouli", "受理员王丽", ["intake"], None), ("paidan", "派单员张强", ["dispatcher"], None),
+              ("chengban", "执法队刘建国", ["unit"], "城南街道综合执法队"),
+              ("wuye", "物业管理科李红", ["unit"], "城南街道物业管理科"),
+              ("liucheng", "流程管理员陈静", ["process_owner"], None),
+              ("shenji", "审计员周明", ["auditor"], None), ("fenxi", "分析员孙悦", ["analyst"], None),
+              ("zhiban", "值班员何平", ["duty_officer"], None),
+              ("admin", "系统管理员", ["admin"], None))
 
 
 def seed_users(engine: Engine) -> list[str]:
     """Create the demo accounts that do not exist yet; return their usernames."""
     created = []
-    for username, name, roles in DEMO_USERS:
+    for username, name, roles, unit in DEMO_USERS:
         if engine.users.get(username) is None:
-            engine.users.add(username, name, roles, DEMO_PASSWORD, DEMO_ACTOR)
+            engine.users.add(username, name, roles, DEMO_PASSWORD, DEMO_ACTOR, unit)
             created.append(username)
     return created
 

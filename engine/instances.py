@@ -9,7 +9,7 @@ from typing import NamedTuple
 from sqlalchemy import Connection, bindparam, insert, select, update
 
 from engine.errors import Conflict, NotFound
-from engine.models import Instance, TaskRecord
+from engine.models import Instance, TaskRecord, Ticket
 from engine.prepared import Prepared
 
 _T = Instance.__table__
@@ -20,7 +20,11 @@ _STATE = Prepared(select(_T.c.state).where(_T.c.id == bindparam("b_id")))
 _TASKS = TaskRecord.__table__
 _TASK_COLUMNS = (_TASKS.c.id, _TASKS.c.instance_id, _TASKS.c.ticket_id, _TASKS.c.kind, _TASKS.c.bpmn_id,
                  _TASKS.c.title, _TASKS.c.role, _TASKS.c.form_key, _TASKS.c.state, _TASKS.c.assignee)
-_TASK_AND_HEAD = Prepared(select(*_TASK_COLUMNS, *_HEAD_COLUMNS[1:]).join(_T, _T.c.id == _TASKS.c.instance_id)
+_TICKETS = Ticket.__table__
+# The ticket's lead unit rides along, so checking a unit user's access costs no extra query.
+_TASK_AND_HEAD = Prepared(select(*_TASK_COLUMNS, _TICKETS.c.lead_unit, *_HEAD_COLUMNS[1:])
+                          .join(_T, _T.c.id == _TASKS.c.instance_id)
+                          .outerjoin(_TICKETS, _TICKETS.c.id == _TASKS.c.ticket_id)
                           .where(_TASKS.c.id == bindparam("b_id")))
 _SAVE = Prepared(update(_T).where(_T.c.id == bindparam("b_id"), _T.c.version == bindparam("b_version"))
          .values(state=bindparam("b_state"), version=bindparam("b_new_version"), status=bindparam("b_status"),
@@ -69,15 +73,16 @@ class TaskHead(NamedTuple):
     form_key: str | None
     state: str
     assignee: str | None
+    lead_unit: str | None  # of the task's ticket
 
 
 def task_and_head(conn: Connection, task_id: str) -> tuple[TaskHead, InstanceHead]:
-    """The task's projection row and its instance's header, in one query."""
+    """The task's projection row (with its ticket's lead unit) and its instance's header, in one query."""
     row = _TASK_AND_HEAD.first(conn, {"b_id": task_id})
     if row is None:
         raise NotFound(f"任务 {task_id} 不存在")
-    task = TaskHead(*row[:len(_TASK_COLUMNS)])
-    deployment_id, version, status, ticket_id = row[len(_TASK_COLUMNS):]
+    task = TaskHead(*row[:len(TaskHead._fields)])
+    deployment_id, version, status, ticket_id = row[len(TaskHead._fields):]
     return task, InstanceHead(task.instance_id, deployment_id, version, status, ticket_id)
 
 

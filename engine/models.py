@@ -211,6 +211,8 @@ class User(Base):
     display_name: Mapped[str] = mapped_column(String(100))
     password_hash: Mapped[str] = mapped_column(String(200))
     roles: Mapped[list[str]] = mapped_column(JsonData)
+    # A 承办单位 user's handling unit: they then work only on tickets dispatched to it (lead_unit).
+    unit: Mapped[str | None] = mapped_column(String(100))
     active: Mapped[bool]
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 

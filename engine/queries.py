@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from engine.errors import NotFound
 from engine.models import AuditEvent, Deployment, Instance, TaskRecord, Ticket
-from engine.privacy import mask_name, mask_phone
+from engine.privacy import UNIT_ROLE, mask_name, mask_phone
 from engine.projection import OPEN
 
 TICKET_COLUMNS = (
@@ -25,6 +25,7 @@ TICKET_COLUMNS = (
 class TaskFilter:
     roles: frozenset[str] | None = None  # None: every role
     assignee: str | None = None
+    unit: str | None = None  # a scoped unit user's unit: 承办单位 tasks only of tickets dispatched to it
     limit: int = 200
 
 
@@ -40,15 +41,21 @@ _TASKS = (select(*_TASK_COLUMNS).join(Instance, Instance.id == TaskRecord.instan
 
 
 _DEADLINE_ORDER = (TaskRecord.deadline_order, TaskRecord.created_at)
+# Other roles' tasks pass; a 承办单位 task only when its ticket was dispatched to the unit.
+_IN_UNIT = or_(TaskRecord.role.is_distinct_from(UNIT_ROLE), Ticket.lead_unit == bindparam("b_unit"))
 
 
-def _open_tasks_statement(roles: str, by_assignee: bool) -> Select:
+def _open_tasks_statement(roles: str, by_assignee: bool, by_unit: bool) -> Select:
     """`roles`: "one", "several" or "all" (None in the filter)."""
     query = (_TASKS if roles == "one" else select(TaskRecord.id)).where(TaskRecord.state == OPEN)
     if roles != "all":
         query = query.where(TaskRecord.role.in_(bindparam("b_roles", expanding=True)))
     if by_assignee:
         query = query.where(TaskRecord.assignee == bindparam("b_assignee"))
+    if by_unit:
+        if roles != "one":  # the bare task rows need the ticket too; _TASKS joins it already
+            query = query.outerjoin(Ticket, Ticket.id == TaskRecord.ticket_id)
+        query = query.where(_IN_UNIT)
     query = query.order_by(*_DEADLINE_ORDER).limit(bindparam("b_limit", type_=Integer))
     if roles == "one":  # the index hands one role's open tasks over in deadline order
         return query
@@ -59,15 +66,16 @@ def _open_tasks_statement(roles: str, by_assignee: bool) -> Select:
 
 # One prebuilt statement per filter shape: building and hashing a new statement cost as much as
 # running it, on the request every client polls.
-_OPEN_TASKS = {(roles, by_assignee): _open_tasks_statement(roles, by_assignee)
-               for roles in ("one", "several", "all") for by_assignee in (False, True)}
+_OPEN_TASKS = {(roles, by_assignee, by_unit): _open_tasks_statement(roles, by_assignee, by_unit)
+               for roles in ("one", "several", "all") for by_assignee in (False, True) for by_unit in (False, True)}
 
 
 def open_tasks(session: Session, flt: TaskFilter) -> list[dict[str, Any]]:
     """Open tasks with their ticket number and instance version, earliest deadline first."""
     roles = "all" if flt.roles is None else "one" if len(flt.roles) == 1 else "several"
-    statement = _OPEN_TASKS[roles, flt.assignee is not None]
-    params = {"b_roles": sorted(flt.roles or ()), "b_assignee": flt.assignee, "b_limit": flt.limit}
+    statement = _OPEN_TASKS[roles, flt.assignee is not None, flt.unit is not None]
+    params = {"b_roles": sorted(flt.roles or ()), "b_assignee": flt.assignee, "b_unit": flt.unit,
+              "b_limit": flt.limit}
     return _dicts(session.connection().execute(statement, params))
 
 
@@ -77,8 +85,13 @@ def _dicts(result: Result) -> list[dict[str, Any]]:
     return [dict(zip(keys, row, strict=True)) for row in result.all()]
 
 
+# One task with its ticket's lead unit, which decides whether a unit-scoped user may see it.
+_TASK_WITH_UNIT = _TASKS.add_columns(Ticket.lead_unit)
+
+
 def find_task(session: Session, task_id: str) -> dict[str, Any]:
-    found = _dicts(session.connection().execute(_TASKS.where(TaskRecord.id == task_id)))
+    """The task as the list shows it, plus `lead_unit` of its ticket."""
+    found = _dicts(session.connection().execute(_TASK_WITH_UNIT.where(TaskRecord.id == task_id)))
     if not found:
         raise NotFound(f"任务 {task_id} 不存在")
     return found[0]

@@ -302,7 +302,8 @@ class Engine:
         """A ticket with its tasks and timeline, as `reader` may see it."""
         with self.db.read() as session:
             ticket = queries.find_ticket(session, ticket_no)
-            unmasked = sees_personal_data(reader, self.rules.at(self.clock().date())["personal_data_roles"])
+            allowed = self.rules.at(self.clock().date())["personal_data_roles"]
+            unmasked = sees_personal_data(reader, allowed, ticket.lead_unit)
             view = queries.ticket_dict(ticket, unmasked)
             view["tasks"] = queries.ticket_tasks(session, ticket.id)
             view["timeline"] = queries.timeline(session, ticket.id)
@@ -314,8 +315,7 @@ class Engine:
         """A task with its form definition (as deployed) and its ticket, for a person of its role."""
         with self.db.read() as session:
             task = queries.find_task(session, task_id)
-            if not reader.can_act_as(task["role"]):
-                raise Forbidden(f"任务 {task['title']} 不属于您的角色")
+            _check_may_see(reader, task["title"], task["role"], task.pop("lead_unit"))
             deployment_id = queries.instance_deployment(session, task["instance_id"])
             form = self.deployments.get(session.connection(), deployment_id).forms.get(task["form_key"])
         task["form"] = form.to_dict() if form else None
@@ -484,10 +484,17 @@ def _validated(form: FormDefinition, data: Any) -> dict[str, Any]:
 def _check_task_access(row: TaskHead, actor: Actor) -> None:
     if row.state != OPEN:
         raise Conflict(f"任务 {row.title} 已经结束")
-    if not actor.can_act_as(row.role):
-        raise Forbidden(f"任务 {row.title} 不属于您的角色")
+    _check_may_see(actor, row.title, row.role, row.lead_unit)
     if row.assignee not in (None, actor.name) and "admin" not in actor.roles:
         raise Conflict(f"任务 {row.title} 已被 {row.assignee} 认领")
+
+
+def _check_may_see(actor: Actor, title: str, role: str | None, lead_unit: str | None) -> None:
+    """A task is for its role, and a unit's task only for that unit's users (see Actor.scoped_unit)."""
+    if not actor.can_act_as(role):
+        raise Forbidden(f"任务 {title} 不属于您的角色")
+    if not actor.may_handle(role, lead_unit):
+        raise Forbidden(f"任务 {title} 不属于您的单位")
 
 
 def _ready_task(workflow: BpmnWorkflow, task_id: str):

@@ -24,7 +24,7 @@ from engine.rules import Rules
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 _USERS, _TOKENS = User.__table__, ApiToken.__table__
 # Every API request runs this: built once, plain columns.
-_ACCOUNT_BY_TOKEN = (select(_USERS.c.username, _USERS.c.display_name, _USERS.c.roles, _USERS.c.active)
+_ACCOUNT_BY_TOKEN = (select(_USERS.c.username, _USERS.c.display_name, _USERS.c.roles, _USERS.c.active, _USERS.c.unit)
                      .join(_TOKENS, _TOKENS.c.user_id == _USERS.c.id)
                      .where(_TOKENS.c.token_hash == bindparam("b_hash"), _TOKENS.c.expires_at > bindparam("b_now"),
                             _USERS.c.active))
@@ -44,10 +44,11 @@ class Account:
     display_name: str
     roles: tuple[str, ...]
     active: bool
+    unit: str | None = None
 
     @property
     def actor(self) -> Actor:
-        return Actor(self.username, frozenset(self.roles))
+        return Actor(self.username, frozenset(self.roles), self.unit)
 
 
 def hash_password(password: str) -> str:
@@ -72,17 +73,20 @@ class Users:
     def __init__(self, db: Database, rules: Rules, clock: Clock):
         self.db, self.rules, self.clock = db, rules, clock
 
-    def add(self, username: str, display_name: str, roles: list[str], password: str, actor: Actor) -> Account:
+    def add(self, username: str, display_name: str, roles: list[str], password: str, actor: Actor,
+            unit: str | None = None) -> Account:
         _check_new_user(username, roles, password)
+        unit = _clean_unit(unit)
         now = self.clock()
         with self.db.transaction() as conn:
             if conn.scalar(select(User.id).where(User.username == username)) is not None:
                 raise InvalidData(f"用户 {username} 已存在", {"username": ["用户名已被使用。"]})
             conn.execute(insert(User).values(username=username, display_name=display_name, roles=sorted(roles),
-                                             password_hash=hash_password(password), active=True, created_at=now))
+                                             password_hash=hash_password(password), active=True, created_at=now,
+                                             unit=unit))
             audit.append(conn, [AuditEntry("user.created", actor.name,
-                                           data={"username": username, "roles": sorted(roles)})], now)
-        return Account(username, display_name, tuple(sorted(roles)), True)
+                                           data={"username": username, "roles": sorted(roles), "unit": unit})], now)
+        return Account(username, display_name, tuple(sorted(roles)), True, unit)
 
     def set_roles(self, username: str, roles: list[str], actor: Actor) -> None:
         _check_roles(roles)
@@ -92,6 +96,17 @@ class Users:
             conn.execute(update(User).where(User.username == username).values(roles=sorted(roles)))
             audit.append(conn, [AuditEntry("user.roles_changed", actor.name, data={
                 "username": username, "before": list(before), "after": sorted(roles)})], now)
+
+    def set_unit(self, username: str, unit: str | None, actor: Actor) -> str | None:
+        """Set the user's handling unit (returned as stored); none makes a unit user see every unit again."""
+        unit = _clean_unit(unit)
+        now = self.clock()
+        with self.db.transaction() as conn:
+            before = _account(conn, username).unit
+            conn.execute(update(User).where(User.username == username).values(unit=unit))
+            audit.append(conn, [AuditEntry("user.updated", actor.name, data={
+                "username": username, "field": "unit", "before": before, "after": unit})], now)
+        return unit
 
     def login(self, username: str, password: str, remote_addr: str) -> Account:
         """Check a password under the shared attempt limit; success and failure are both audited."""
@@ -111,7 +126,7 @@ class Users:
             audit.append(conn, [AuditEntry(event, username[:100], data={"remote_addr": remote_addr})], now)
         if not ok:
             raise LoginRefused("用户名或密码错误")
-        return Account(row.username, row.display_name, tuple(row.roles), row.active)
+        return _row_account(row)
 
     def logout(self, username: str) -> None:
         now = self.clock()
@@ -132,7 +147,7 @@ class Users:
     def account_for_token(self, token: str) -> Account | None:
         with self.db.engine.connect() as conn:
             row = conn.execute(_ACCOUNT_BY_TOKEN, {"b_hash": _token_hash(token), "b_now": self.clock()}).first()
-        return Account(row.username, row.display_name, tuple(row.roles), row.active) if row else None
+        return _row_account(row) if row else None
 
     def get(self, username: str) -> Account | None:
         with self.db.engine.connect() as conn:
@@ -146,7 +161,19 @@ def _account(conn: Connection, username: str) -> Account:
     row = conn.execute(select(User).where(User.username == username)).first()
     if row is None:
         raise NotFound(f"用户 {username} 不存在")
-    return Account(row.username, row.display_name, tuple(row.roles), row.active)
+    return _row_account(row)
+
+
+def _row_account(row: Any) -> Account:
+    return Account(row.username, row.display_name, tuple(row.roles), row.active, row.unit)
+
+
+def _clean_unit(unit: str | None) -> str | None:
+    """Blank means no unit; stripped, as the dispatch page strips the lead_unit it is compared with."""
+    unit = (unit or "").strip()
+    if len(unit) > 100 or "\x00" in unit:
+        raise InvalidData("单位名称无效", {"unit": ["单位名称最长100个字符。"]})
+    return unit or None
 
 
 def _recent_failures(conn: Connection, username: str, remote_addr: str, since: Any) -> int:

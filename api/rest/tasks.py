@@ -37,7 +37,8 @@ class Tasks(MethodView):
             if roles is not None and args["role"] not in roles:
                 raise Forbidden("只能查看本人角色的任务")
             roles = frozenset({args["role"]})
-        flt = queries.TaskFilter(roles=roles, assignee=actor.name if args["mine"] else None, limit=args["limit"])
+        flt = queries.TaskFilter(roles=roles, assignee=actor.name if args["mine"] else None, unit=actor.scoped_unit,
+                                 limit=args["limit"])
         with engine().db.read() as session:
             return json_rows(queries.open_tasks(session, flt))
 

@@ -57,7 +57,8 @@ def logout() -> Response:
 @require_roles()
 def tasks() -> str:
     actor = current_actor()
-    flt = queries.TaskFilter(roles=None if "admin" in actor.roles else actor.roles, limit=500)
+    flt = queries.TaskFilter(roles=None if "admin" in actor.roles else actor.roles, unit=actor.scoped_unit,
+                             limit=500)
     with engine().db.read() as db_session:
         rows = queries.open_tasks(db_session, flt)
     now = engine().clock()
