@@ -26,6 +26,11 @@ def write(conn: Connection, instance: InstanceHead, notices: list[Notice], actor
                        {"kind": n.kind, "recipients": n.recipients, "text": n.text}) for n in notices]
 
 
+def for_unit(rows: list[dict[str, Any]], unit: str) -> list[dict[str, Any]]:
+    """The notices addressed to a handling unit or to its leader (the ticket diagram's recipients)."""
+    return [row for row in rows if unit in row["recipients"] or f"{unit}负责人" in row["recipients"]]
+
+
 def recent(session: Session, kind: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
     """Newest notices first, with the ticket number they concern."""
     query = (select(NoticeRow, Ticket.ticket_no).outerjoin(Ticket, Ticket.id == NoticeRow.ticket_id)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from engine.workdays import LOCAL_TZ
+from tests.conftest import ADMIN
 from tests.helpers import DISPATCH, SCREEN_OK, VALID, do, fire_all, receive
-from tests.web_fixtures import login_page
+from tests.web_fixtures import PASSWORD, login_page
 
 SIGN_FOR_DUE = datetime(2026, 11, 24, tzinfo=LOCAL_TZ)  # the ticket is received on Friday 20 November
 
@@ -43,3 +44,14 @@ def test_ticket_timeline_shows_the_notice_text_and_recipients(client, engine, cl
 def test_notices_page_needs_login(client):
     reply = client.get("/notices")
     assert reply.status_code == 302 and "/login" in reply.headers["Location"]
+
+
+def test_a_scoped_unit_sees_only_notices_addressed_to_its_unit(client, engine, clock):
+    urged_ticket(engine, clock)  # urges 城南街道综合执法队 and its leader
+    engine.users.add("wuyeke", "物业科李", ["unit"], PASSWORD, ADMIN, "城南街道物业管理科")
+    engine.users.add("zhifadui", "执法队刘", ["unit"], PASSWORD, ADMIN, DISPATCH["lead_unit"])
+    login_page(client, "wuyeke")
+    other = client.get("/notices").get_data(as_text=True)
+    assert "已超过签收时限" not in other and "发给城南街道物业管理科" in other
+    login_page(client, "zhifadui")
+    assert "已超过签收时限" in client.get("/notices").get_data(as_text=True)

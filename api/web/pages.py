@@ -117,9 +117,12 @@ def ticket(ticket_no: str) -> str:
 def notices_page() -> str:
     """Urge notices, reminders and escalations the ticket timers raised, newest first."""
     kind = request.args.get("kind") if request.args.get("kind") in labels.NOTICE_KINDS else None
+    unit = current_actor().scoped_unit
     with engine().db.read() as db_session:
-        rows = notices.recent(db_session, kind, limit=200)
-    return render_template("notices.html", notices=rows, kind=kind or "")
+        rows = notices.recent(db_session, kind, limit=1000 if unit else 200)
+    # A handling unit's staff see what is addressed to their unit; everyone else sees every notice.
+    rows = notices.for_unit(rows, unit)[:200] if unit else rows
+    return render_template("notices.html", notices=rows, kind=kind or "", unit=unit)
 
 
 @bp.route("/intake", methods=["GET", "POST"])
