@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import threading
 from dataclasses import dataclass
 from functools import cache
 
@@ -12,6 +13,8 @@ from matplotlib.figure import Figure
 from matplotlib.text import Text
 
 from engine.errors import InvalidData
+
+_RENDERING = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -83,7 +86,10 @@ def _finish(axes, title: str, ylabel: str, legend: bool) -> None:
 
 
 def _render(draw, families: tuple[str, ...]) -> Chart:
-    with rc_context({"font.family": [cjk_family(families)], "axes.unicode_minus": False}):
+    # rc_context sets matplotlib's global settings, and matplotlib is not thread-safe: when the
+    # scheduler filed several reports at once, one chart's exit restored the default font while
+    # another was drawing, which then drew its Chinese with DejaVu Sans (boxes; seen once in CI).
+    with _RENDERING, rc_context({"font.family": [cjk_family(families)], "axes.unicode_minus": False}):
         figure = Figure(figsize=(7.5, 3.8), dpi=110, layout="constrained")
         draw(figure)
         buffer = io.BytesIO()
