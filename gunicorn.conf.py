@@ -13,17 +13,13 @@ One process with one request thread per node (bench/api.py, 20 clients, 2 cores)
 
 from __future__ import annotations
 
-import gc
 from typing import Any
+
+from engine.longlived import freeze_startup_objects
 
 workers = 1
 threads = 1
 
 
 def post_worker_init(worker: Any) -> None:
-    # What the app loaded at start (modules, process specs, forms, the word lists) lives as long as
-    # the process, yet every full garbage collection walked it: ~70 ms with all threads stopped, a
-    # few times a minute under load. Frozen, it is left out and a full collection walks only what
-    # requests made (~5 ms). Garbage is collected first so that none of it is kept for good.
-    gc.collect()
-    gc.freeze()
+    freeze_startup_objects()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import gc
 import getpass
 import json
 import sys
@@ -17,6 +16,7 @@ from tqdm import tqdm
 from engine import demo, notices, queries, recurring, scheduler
 from engine.errors import EngineError
 from engine.factory import open_engine, workflows_dir
+from engine.longlived import freeze_startup_objects
 from engine.privacy import Actor
 from engine.roles import ROLES
 from engine.service import Engine
@@ -108,10 +108,7 @@ def serve(engine: Engine, actor: Actor, host: str, port: int, demo: bool, no_sch
     background = None if no_scheduler else scheduler.start(engine)
     click.echo(f"接诉即办工单系统：http://{host}:{port}/  （API 文档：/api/v1/docs）"
                + ("" if background else "；定时器由 jiesu worker 触发"))
-    # As gunicorn.conf.py does: what start-up loaded lives as long as the process, so full garbage
-    # collections (which stop every request) need not walk it.
-    gc.collect()
-    gc.freeze()
+    freeze_startup_objects()
     try:
         run_simple(host, port, app, threaded=True)
     finally:
@@ -255,6 +252,7 @@ def notices_command(engine: Engine, actor: Actor, kind: str | None) -> None:
 def worker(engine: Engine, actor: Actor) -> None:
     """Run the scheduler: fire due timers and recurring work until interrupted (Ctrl-C)."""
     click.echo("调度进程已启动：到期定时器将自动触发（Ctrl-C 停止）")
+    freeze_startup_objects()
     try:
         scheduler.run(engine)
     except (KeyboardInterrupt, SystemExit):

@@ -67,6 +67,9 @@ _A = AuditEvent.__table__
 _LAST_HASH = Prepared(select(_A.c.hash).order_by(_A.c.id.desc()).limit(1))
 _INSERT = Prepared(insert(_A).values({c.name: bindparam(c.name) for c in _A.columns if c.name != "id"}))
 _LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+# The canonical form rows are hashed in; changing it would break every stored chain. One encoder for
+# all rows: json.dumps builds a new one per call when given options.
+_HASHED_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
 
 
 @dataclass
@@ -87,11 +90,8 @@ def event_label(event: str) -> str:
 
 def row_hash(prev_hash: str, at: datetime, entry: AuditEntry | AuditEvent | Any) -> str:
     """SHA-256 over the row's content and the previous row's hash; `entry` is anything with the columns."""
-    body = json.dumps(
-        [prev_hash, at.isoformat(), entry.actor, entry.event, entry.ticket_id, entry.instance_id,
-         entry.task_id, entry.data],
-        ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str,
-    )
+    body = _HASHED_JSON.encode([prev_hash, at.isoformat(), entry.actor, entry.event, entry.ticket_id,
+                                entry.instance_id, entry.task_id, entry.data])
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import orjson
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event
@@ -102,6 +104,16 @@ class Database:
         self.engine.dispose()
 
 
+def json_text(value: object) -> str:
+    """JSON columns' text. orjson is several times faster than json, whose output it equals as data;
+    what it refuses (integers past 64 bits) goes through json as before.
+    """
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode("utf-8")
+    except TypeError:
+        return json.dumps(value, ensure_ascii=False)
+
+
 def _sqlite_synchronous() -> str:
     """NORMAL by default: in WAL mode a commit survives any crash of the process, and only a power cut
     can roll back the last commits (never corrupt). FULL also fsyncs every commit, at about 0.3 ms each.
@@ -114,8 +126,9 @@ def _sqlite_synchronous() -> str:
 
 def _make_engine(url: str, is_sqlite: bool) -> Engine:
     if not is_sqlite:
-        return create_engine(url, pool_pre_ping=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        return create_engine(url, pool_pre_ping=True, json_serializer=json_text)
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                           json_serializer=json_text)
 
     @event.listens_for(engine, "connect")
     def _tune(dbapi_connection, _record) -> None:

@@ -21,8 +21,8 @@ from sqlalchemy.sql.expression import Executable
 @dataclass(frozen=True)
 class _Compiled:
     sql: str
-    positional: tuple[str, ...] | None  # bind names in order, for qmark and format paramstyles
-    binds: dict[str, Callable[[Any], Any] | None]
+    positional: bool  # qmark and format paramstyles: parameters go as a sequence in `binds` order
+    binds: tuple[tuple[str, Callable[[Any], Any] | None], ...]  # name and bind processor
     fixed: dict[str, Any]  # values written into the statement itself, e.g. where(state == "open")
     defaults: dict[str, Callable[[Any], Any]]  # Python-side column defaults of an insert or update
     results: tuple[Callable[[Any], Any] | None, ...]
@@ -90,14 +90,14 @@ def savepoint(conn: Connection) -> Iterator[None]:
 
 def _compile(statement: Executable, dialect: Dialect) -> _Compiled:
     compiled = statement.compile(dialect=dialect)
-    binds = {name: bind.type.dialect_impl(dialect).bind_processor(dialect) for name, bind in compiled.binds.items()}
+    names = compiled.positiontup if compiled.positional else compiled.binds
+    binds = tuple((name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in names)
     fixed = {name: bind.effective_value for name, bind in compiled.binds.items() if not bind.required}
     defaults = {column.key: column.default.arg for column in compiled.insert_prefetch}
     defaults |= {column.key: column.onupdate.arg for column in compiled.update_prefetch}
     columns = statement.selected_columns if isinstance(statement, Select) else ()
     results = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns)
-    positional = tuple(compiled.positiontup) if compiled.positional else None
-    return _Compiled(compiled.string, positional, binds, fixed, defaults, results)
+    return _Compiled(compiled.string, bool(compiled.positional), binds, fixed, defaults, results)
 
 
 def _bound(compiled: _Compiled, params: dict[str, Any]) -> Any:
@@ -105,8 +105,9 @@ def _bound(compiled: _Compiled, params: dict[str, Any]) -> Any:
     for name, default in compiled.defaults.items():
         if name not in params:
             given = {**given, name: default(None) if callable(default) else default}
-    values = {name: (process(given[name]) if process else given[name]) for name, process in compiled.binds.items()}
-    return tuple(values[name] for name in compiled.positional) if compiled.positional is not None else values
+    if compiled.positional:
+        return [process(given[name]) if process else given[name] for name, process in compiled.binds]
+    return {name: process(given[name]) if process else given[name] for name, process in compiled.binds}
 
 
 def _converted(compiled: _Compiled, row: Sequence[Any]) -> tuple:

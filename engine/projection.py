@@ -41,6 +41,9 @@ _END_TASK = Prepared(update(_TASKS).where(_TASKS.c.id == bindparam("b_id"))
 _OPEN_TASK = Prepared(insert(_TASKS).values({column.name: bindparam(column.name) for column in _TASKS.columns}))
 _TICKETS = Ticket.__table__
 _LIST_COLUMNS = {"policy_tags", "assist_units"}
+# On a workflow: the ticket columns last written from it, so the next command writes only changes;
+# and what it waited on when that command ended, which is what it waits on when the next one starts.
+_WRITTEN, _WAITED = "_jiesu_ticket", "_jiesu_waiting"
 _TICKET_BY_NUMBER = Prepared(select(_TICKETS.c.id).where(_TICKETS.c.ticket_no == bindparam("b_no")))
 
 
@@ -69,6 +72,18 @@ def waiting(workflow: BpmnWorkflow, process: ParsedProcess) -> Waiting:
             if due is not None:
                 timers[str(task.id)] = (task.task_spec.name, due)
     return Waiting(steps, timers)
+
+
+def waiting_before(workflow: BpmnWorkflow, process: ParsedProcess) -> Waiting:
+    """What the workflow waits on as a command starts: as the last command here left it, if it was one."""
+    kept = workflow.__dict__.get(_WAITED)
+    return kept if kept is not None else waiting(workflow, process)
+
+
+def waiting_after(workflow: BpmnWorkflow, process: ParsedProcess) -> Waiting:
+    """What the workflow waits on as a command ends, kept on it for the next command."""
+    after = workflow.__dict__[_WAITED] = waiting(workflow, process)
+    return after
 
 
 def due_times(workflow: BpmnWorkflow, before: Steps, after: Steps) -> dict[str, datetime]:
@@ -121,7 +136,7 @@ def _entry(event: str, actor: str, instance: InstanceHead, task_id: str, bpmn_id
 
 def end_event(workflow: BpmnWorkflow) -> str | None:
     """The id of the end event a finished workflow reached."""
-    ends = [t for t in workflow.get_tasks(state=TaskState.COMPLETED) if isinstance(t.task_spec, EndEvent)]
+    ends = [t for t in tasks_in(workflow, TaskState.COMPLETED) if isinstance(t.task_spec, EndEvent)]
     return max(ends, key=lambda t: t.last_state_change).task_spec.name if ends else None
 
 
@@ -146,12 +161,31 @@ def _column_value(column: str, value: Any) -> Any:
     return (value or []) if column in _LIST_COLUMNS else value
 
 
-def update_ticket(conn: Connection, ticket_id: int, values: dict[str, Any]) -> None:
-    _ticket_update(frozenset(values)).execute(conn, {"b_id": ticket_id, **{f"b_{k}": v for k, v in values.items()}})
+def update_ticket(conn: Connection, ticket_id: int, workflow: BpmnWorkflow, values: dict[str, Any]) -> None:
+    """Write the ticket columns whose values differ from what this process last wrote for `workflow`.
+
+    Each indexed column an UPDATE sets costs its index a page at commit, changed or not. A workflow
+    read from the database carries no record of what was written, and all of `values` is.
+    """
+    last = workflow.__dict__.get(_WRITTEN)
+    _remember(workflow, values)
+    if last is not None:
+        values = {k: v for k, v in values.items() if k not in last or last[k] != v}
+    if values:
+        _ticket_update(frozenset(values)).execute(conn, {"b_id": ticket_id,
+                                                         **{f"b_{k}": v for k, v in values.items()}})
 
 
-def insert_ticket(conn: Connection, values: dict[str, Any]) -> int:
+def insert_ticket(conn: Connection, workflow: BpmnWorkflow, values: dict[str, Any],
+                  workflow_values: dict[str, Any]) -> int:
+    """Insert the ticket row: `values`, of which `workflow_values` are the columns the workflow sets."""
+    _remember(workflow, workflow_values)
     return _ticket_insert(frozenset(values)).scalar(conn, {f"b_{k}": v for k, v in values.items()})
+
+
+def _remember(workflow: BpmnWorkflow, values: dict[str, Any]) -> None:
+    # Copies of lists: a script may change the one in the task data in place.
+    workflow.__dict__[_WRITTEN] = {k: list(v) if isinstance(v, list) else v for k, v in values.items()}
 
 
 def find_ticket_id(conn: Connection, ticket_no: str) -> int | None:

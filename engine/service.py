@@ -46,6 +46,8 @@ from engine.projection import (
     ticket_values,
     update_ticket,
     waiting,
+    waiting_after,
+    waiting_before,
     write_tasks,
 )
 from engine.rules import Rules
@@ -75,6 +77,7 @@ class IntakeResult:
     ticket_no: str
     instance_id: int
     created: bool
+    open_tasks: tuple[str, ...]  # the ticket's open tasks, so a client needs no query to go on
 
 
 # A command's own part: change the workflow, return its audit entries and the task it finished.
@@ -346,7 +349,7 @@ class Engine:
         deployment = self.deployments.get(conn, instance.deployment_id)
         workflow = self.workflows.get(instance.id, instance.version) or state.load(
             instances.stored_state(conn, instance.id), deployment.process)
-        before = waiting(workflow, deployment.process)
+        before = waiting_before(workflow, deployment.process)
         entries, finished = _run(workflow, lambda: step(workflow, deployment))
         steps = self._write(conn, instance, workflow, deployment, actor, context, entries, finished, before,
                             final_status)
@@ -357,7 +360,7 @@ class Engine:
                finished: str | None, before: Waiting, final_status: str | None) -> Steps:
         """Write state, projections, timers and notices; `entries` gains their audit entries."""
         now = context.now
-        after = waiting(workflow, deployment.process)
+        after = waiting_after(workflow, deployment.process)
         status, end = final_status or "running", None
         if final_status is None and workflow.completed:
             status, end = "completed", end_event(workflow)
@@ -365,7 +368,7 @@ class Engine:
                                       data={"end_event": end}))
         instances.save_state(conn, instance, state.dump(workflow), status, end, now)
         if instance.ticket_id is not None:
-            update_ticket(conn, instance.ticket_id,
+            update_ticket(conn, instance.ticket_id, workflow,
                           ticket_values(_current_data(workflow), status, end, after.steps, now))
         _record(conn, instance, workflow, before, after, context, actor, finished, entries)
         return after.steps
@@ -376,17 +379,17 @@ class Engine:
                 return _same_ticket(conn, clean["ticket_no"], digest)
 
             def ticket_row(workflow: BpmnWorkflow, steps: Steps) -> int:
-                columns = {**_ticket_columns(clean), "intake_hash": digest, "created_at": context.now,
-                           **ticket_values(_current_data(workflow), "running", None, steps, context.now)}
-                return insert_ticket(conn, columns)
+                values = ticket_values(_current_data(workflow), "running", None, steps, context.now)
+                columns = {**_ticket_columns(clean), "intake_hash": digest, "created_at": context.now, **values}
+                return insert_ticket(conn, workflow, columns, values)
 
             public = {k: v for k, v in clean.items() if k not in PERSONAL_FIELDS}
             received = [AuditEntry("ticket.received", actor.name, None, None, None, _jsonable(public))]
-            instance, workflow, _ = self._start(conn, context, TICKET_PROCESS, self._start_data(clean),
-                                                ticket_row, actor, received)
+            instance, workflow, steps = self._start(conn, context, TICKET_PROCESS, self._start_data(clean),
+                                                    ticket_row, actor, received)
             self.escalations.after_intake(conn, context, instance.ticket_id, clean, actor)
         self.workflows.put(instance.id, instance.version, workflow)
-        return IntakeResult(instance.ticket_id, clean["ticket_no"], instance.id, True)
+        return IntakeResult(instance.ticket_id, clean["ticket_no"], instance.id, True, tuple(steps))
 
     def _start(self, conn: Connection, context: CommandContext, process_id: str, data: dict[str, Any],
                make_ticket: Callable[[BpmnWorkflow, Steps], int] | None, actor: Actor,
@@ -395,7 +398,7 @@ class Engine:
         deployment = self.deployments.get(conn, latest_deployment_id(conn, process_id))
         workflow = state.new_workflow(deployment.process)
         _run(workflow, lambda: _start(workflow, data))
-        after = waiting(workflow, deployment.process)
+        after = waiting_after(workflow, deployment.process)
         ticket_id = make_ticket(workflow, after.steps) if make_ticket else None
         instance = instances.insert_instance(conn, deployment.id, ticket_id, state.dump(workflow), context.now)
         for entry in entries:
@@ -529,7 +532,9 @@ def _same_ticket(conn: Connection, ticket_no: str, digest: str) -> IntakeResult:
     if stored_digest != digest:
         raise DuplicateTicket(f"工单编号 {ticket_no} 已存在且内容不同，不能重复登记")
     instance_id = conn.scalar(select(Instance.id).where(Instance.ticket_id == ticket_id))
-    return IntakeResult(ticket_id, ticket_no, instance_id, False)
+    open_tasks = conn.scalars(select(TaskRecord.id).where(TaskRecord.instance_id == instance_id,
+                                                          TaskRecord.state == "open").order_by(TaskRecord.created_at))
+    return IntakeResult(ticket_id, ticket_no, instance_id, False, tuple(open_tasks))
 
 
 def _ticket_columns(clean: dict[str, Any]) -> dict[str, Any]:

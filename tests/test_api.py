@@ -39,6 +39,8 @@ def test_intake_is_idempotent_and_refuses_conflicts(client, token):
     assert first.status_code == 201 and first.json["created"] is True
     again = client.post("/api/v1/tickets", json=body, headers=token("shouli"))
     assert again.status_code == 200 and again.json["ticket_id"] == first.json["ticket_id"]
+    task = client.get(f"/api/v1/tasks/{first.json['open_tasks'][0]}", headers=token("shouli"))
+    assert task.json["step"] == "verify" and again.json["open_tasks"] == first.json["open_tasks"]
     _error(client.post("/api/v1/tickets", json=body | {"content": "别的事"}, headers=token("shouli")), 409,
            "duplicate_ticket")
     bad = _error(client.post("/api/v1/tickets", json=body | {"source": "fax", "ticket_no": "API-2"},

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from engine.errors import DuplicateTicket, InvalidData
-from tests.helpers import audit_rows, receive, snapshot, ticket_fields, ticket_row
+from tests.helpers import audit_rows, open_task, receive, snapshot, ticket_fields, ticket_row
 
 
 def test_intake_stores_fields_and_opens_verification(engine):
@@ -17,6 +17,7 @@ def test_intake_stores_fields_and_opens_verification(engine):
     assert row.received_at == datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
     assert (row.caller_name, row.caller_phone, row.source) == ("张明", "13800138000", "hotline")
     assert (row.sla_level, row.tags, row.status, row.current_step) == ("24h", ["噪音"], "open", "核实")
+    assert ticket.open_tasks == (open_task(engine, ticket.instance_id, "verify").id,)
 
 
 def test_time_without_offset_is_beijing_time(engine):
@@ -29,7 +30,8 @@ def test_same_number_same_content_returns_the_existing_ticket(engine):
     rows = len(audit_rows(engine))
     second = receive(engine)
     assert not second.created
-    assert (second.ticket_id, second.instance_id) == (first.ticket_id, first.instance_id)
+    assert (second.ticket_id, second.instance_id, second.open_tasks) == (first.ticket_id, first.instance_id,
+                                                                          first.open_tasks)
     assert len(audit_rows(engine)) == rows
 
 

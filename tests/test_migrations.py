@@ -1,15 +1,19 @@
-"""Migrations build exactly the schema the models declare; the audit and user-unit migrations go down and up."""
+"""Migrations build exactly the schema the models declare; the audit, user-unit and audit-hash migrations go down
+and up."""
 
 from __future__ import annotations
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import DBAPIError
 
 from engine.db import MIGRATIONS_DIR, Database
 from engine.models import Base
+from tests.helpers import audit_rows, receive
 
 
 def test_migrated_schema_matches_the_models(db):
@@ -61,3 +65,30 @@ def test_user_unit_migration_downgrades_and_upgrades(tmp_path):
     db.migrate()
     assert "unit" in _user_columns(db)
     db.dispose()
+
+
+def _hash_is_unique(db: Database) -> bool:
+    found = inspect(db.engine)
+    return (any(c["column_names"] == ["hash"] for c in found.get_unique_constraints("audit_events"))
+            or any(i["column_names"] == ["hash"] and i["unique"] for i in found.get_indexes("audit_events")))
+
+
+def _audit_refuses_changes(db: Database) -> bool:
+    for statement in ("UPDATE audit_events SET actor = 'x'", "DELETE FROM audit_events"):
+        with pytest.raises(DBAPIError, match="append-only"), db.engine.begin() as conn:
+            conn.execute(text(statement))
+    return True
+
+
+def test_audit_hash_migration_keeps_rows_and_triggers(db, engine):
+    receive(engine)
+    rows = [(row.id, row.hash) for row in audit_rows(engine)]
+    assert rows and not _hash_is_unique(db) and _audit_refuses_changes(db)
+    try:
+        _downgrade(db, "0008_user_unit")
+        assert _hash_is_unique(db) and _audit_refuses_changes(db)
+        assert [(row.id, row.hash) for row in audit_rows(engine)] == rows
+    finally:
+        db.migrate()
+    assert not _hash_is_unique(db) and _audit_refuses_changes(db)
+    assert [(row.id, row.hash) for row in audit_rows(engine)] == rows

@@ -23,6 +23,7 @@ class IntakeResultSchema(Schema):
     ticket_no = fields.String()
     instance_id = fields.Integer()
     created = fields.Boolean()
+    open_tasks = fields.List(fields.String(), metadata={"description": "工单当前待办任务的编号"})
 
 
 class TaskSchema(Schema):
