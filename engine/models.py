@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,6 +31,26 @@ class UtcDateTime(TypeDecorator):
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         return as_utc(value) if value is not None else None
+
+    def bind_processor(self, dialect: Any) -> Callable[[Any], Any]:
+        """TypeDecorator's, with the last values it made kept per dialect: a command binds its one
+        `now` in most of its statements, and formatting a datetime is the dearest part of binding."""
+        convert = super().bind_processor(dialect)
+        recent = _RECENT_BINDS.setdefault(dialect.name, {})
+
+        def process(value: Any) -> Any:
+            try:
+                return recent[value]
+            except KeyError:
+                bound = recent[value] = convert(value)
+                if len(recent) > 64:
+                    recent.clear()
+                return bound
+
+        return process
+
+
+_RECENT_BINDS: dict[str, dict[datetime | None, Any]] = {}
 
 
 class Base(DeclarativeBase):

@@ -38,7 +38,7 @@ class Prepared:
     def execute(self, conn: Connection, params: dict[str, Any]) -> Any:
         """Run with one set of parameters; the DBAPI cursor (rowcount, fetches via `first`/`all`)."""
         compiled = self._for(conn.dialect)
-        cursor = conn.connection.cursor()
+        cursor = conn.connection.driver_connection.cursor()
         self._call(conn, compiled, cursor.execute, _bound(compiled, params))
         return cursor
 
@@ -46,7 +46,7 @@ class Prepared:
         if not rows:
             return
         compiled = self._for(conn.dialect)
-        cursor = conn.connection.cursor()
+        cursor = conn.connection.driver_connection.cursor()
         self._call(conn, compiled, cursor.executemany, [_bound(compiled, row) for row in rows])
 
     def first(self, conn: Connection, params: dict[str, Any]) -> tuple | None:
@@ -78,7 +78,7 @@ class Prepared:
 @contextmanager
 def savepoint(conn: Connection) -> Iterator[None]:
     """What the block writes is undone if it raises; the transaction around it goes on."""
-    cursor = conn.connection.cursor()
+    cursor = conn.connection.driver_connection.cursor()
     cursor.execute("SAVEPOINT jiesu_step")
     try:
         yield

@@ -125,7 +125,7 @@ def _task_dict(task: Task, ids: dict[UUID, str]) -> dict[str, Any]:
         "state": task.state,
         "task_spec": task.task_spec.name,
         "triggered": task.triggered,
-        "internal_data": _SERIALIZER.registry.convert(task.internal_data),
+        "internal_data": _SERIALIZER.registry.convert(task.internal_data) if task.internal_data else {},
         "data": data,
         "delta": delta,
         "typename": _TASK_TYPENAME,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
@@ -25,15 +26,7 @@ class WorkingCalendar:
         self.closures = frozenset(d if isinstance(d, date) else date.fromisoformat(d) for d in closures)
 
     def is_working_day(self, day: date) -> bool:
-        if day in self.closures:
-            return False
-        try:
-            return chinese_calendar.is_workday(day)
-        except NotImplementedError:
-            # The State Council publishes next year's holidays late in the year; until the package
-            # has them, weekdays are the best guess, and the log says the package needs updating.
-            log.warning("chinesecalendar has no data for %s; counting Monday to Friday", day.year)
-            return day.weekday() < 5
+        return day not in self.closures and _state_working_day(day)
 
     def add_working_days(self, start: datetime, days: int) -> datetime:
         """Midnight (Beijing) after the `days`-th working day following the day of `start`, in UTC.
@@ -60,3 +53,15 @@ class WorkingCalendar:
         if calendar == "clock" and unit in ("hours", "days"):
             return start.astimezone(UTC) + timedelta(**{unit: amount})
         raise ValueError(f"无法识别的时限设置：{amount} {unit}（{calendar}）")
+
+
+@lru_cache(maxsize=4096)
+def _state_working_day(day: date) -> bool:
+    """The state calendar's answer for `day`; deadlines count days one by one, often the same ones."""
+    try:
+        return chinese_calendar.is_workday(day)
+    except NotImplementedError:
+        # The State Council publishes next year's holidays late in the year; until the package has
+        # them, weekdays are the best guess, and the log says (once per day asked) it needs updating.
+        log.warning("chinesecalendar has no data for %s; counting Monday to Friday", day.year)
+        return day.weekday() < 5

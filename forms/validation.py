@@ -79,7 +79,8 @@ def schema_for(form: FormDefinition) -> Schema:
     """Forms are frozen dataclasses, so one compiled schema serves every submission."""
     attrs: dict[str, Any] = {name: _field(f) for name, f in ((f.name, f) for f in form.fields)}
     attrs["Meta"] = type("Meta", (), {"unknown": RAISE})
-    attrs["_check_required_if"] = _required_if_validator(form)
+    if any(f.required_if for f in form.fields):
+        attrs["_check_required_if"] = _required_if_validator(form)
     return type(f"{form.key.title()}FormSchema", (ChineseSchema,), attrs)()
 
 

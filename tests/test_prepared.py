@@ -70,3 +70,18 @@ def test_savepoint_undoes_only_what_its_block_wrote(db):
         with savepoint(conn):
             ADD.execute(conn, notice("released"))
     assert stored(db) == ["kept", "released"]
+
+
+def test_datetimes_bind_as_sqlalchemy_would_however_often_repeated(db):
+    """UtcDateTime keeps its last conversions: a repeated instant, in any zone, binds as a fresh one would."""
+    dialect = db.engine.dialect
+    kept = Notice.__table__.c.at.type.dialect_impl(dialect).bind_processor(dialect)
+    plain = Notice.__table__.c.at.type.impl.dialect_impl(dialect).bind_processor(dialect) or (lambda v: v)
+    moments = [datetime(2026, 11, 20, 1, 30, tzinfo=UTC), datetime(2026, 11, 20, 9, 30, tzinfo=BEIJING),
+               datetime(9999, 12, 31, tzinfo=UTC), datetime(2026, 11, 20, 1, 30, 0, 5, tzinfo=UTC)]
+    moments += [datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=n) for n in range(100)]  # past what is kept
+    for at in moments * 3:
+        assert kept(at) == plain(at.astimezone(UTC))
+    assert kept(None) is None
+    with pytest.raises(ValueError, match="naive"):
+        kept(datetime(2026, 11, 20, 1, 30))
