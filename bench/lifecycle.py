@@ -78,11 +78,9 @@ class MemorySide:
         with db.read() as session:
             self.process = engine.deployments.get(session.connection(), result.deployment_id).process
         db.dispose()
-        # Same complete data the engine's form validation produces, prepared outside the timed loop.
+        # The same data the engine's intake and form validation produce, prepared outside the timed loop.
         self.steps = [(step, validate(engine.forms.get(step), data)) for step, data in STEPS]
-        self.start_data = {"source": "hotline", "sla_level": "7d", "max_extensions": 3, "extension_count": 0,
-                           "extension_days_total": 0, "reopen_count": 0, "sla_started_at": None,
-                           "sla_deadline": None}
+        self.start_data = engine.ticket_start_data(validate(engine.forms.get("intake"), ticket_fields()))
         self.done = 0
         self.run(WARM_UP)
 

@@ -205,7 +205,7 @@ class Engine:
         """Start an instance of the newest deployment of `process_id` that belongs to no ticket."""
         with self.db.transaction() as conn, command_context.active(self.clock(), self.rules) as context:
             instance, workflow, steps = self._start(conn, context, process_id, data, None, actor, [])
-        self.workflows.put(instance.id, instance.version, workflow)
+        self._keep(instance, workflow)
         return CommandResult(instance.id, instance.version, instance.status, None, tuple(steps))
 
     def start_once(self, job: str, period: str, process_id: str, data: dict[str, Any],
@@ -217,7 +217,7 @@ class Engine:
             started = AuditEntry("recurring.started", actor.name, data={"job": job, "period": period})
             instance, workflow, steps = self._start(conn, context, process_id, data, None, actor, [started])
             once.link(conn, job, period, instance.id)
-        self.workflows.put(instance.id, instance.version, workflow)
+        self._keep(instance, workflow)
         return CommandResult(instance.id, instance.version, instance.status, None, tuple(steps))
 
     def record_assessment(self, month: str, actor: Actor) -> CommandResult | None:
@@ -277,7 +277,7 @@ class Engine:
             # One append for the round: on PostgreSQL the chain's lock is then held only at its end.
             audit.append(conn, [entry for applied in done for entry in applied.entries], self.clock())
         for applied in done:
-            self.workflows.put(applied.instance.id, applied.instance.version, applied.workflow)
+            self._keep(applied.instance, applied.workflow)
         return TimerRound(len(claimed), len(done), failed)
 
     def _postpone(self, conn: Connection, timer: timers.DueTimer, error: str) -> None:
@@ -339,8 +339,19 @@ class Engine:
             applied = self._apply(conn, context, locate(conn), expected_version, actor, step, final_status)
             audit.append(conn, applied.entries, context.now)
         instance = applied.instance
-        self.workflows.put(instance.id, instance.version, applied.workflow)
+        self._keep(instance, applied.workflow)
         return CommandResult(instance.id, instance.version, instance.status, instance.ticket_id, tuple(applied.steps))
+
+    def _keep(self, instance: InstanceHead, workflow: BpmnWorkflow) -> None:
+        """Cache a committed workflow for the instance's next command; a finished one has none, so it goes.
+
+        Finished workflows kept only weighed on every full garbage collection (1 ms per ticket
+        lifecycle in bench/lifecycle.py with the cache full of them).
+        """
+        if instance.status == "running":
+            self.workflows.put(instance.id, instance.version, workflow)
+        else:
+            state.discard(workflow)
 
     def _apply(self, conn: Connection, context: CommandContext, instance: InstanceHead, expected_version: int | None,
                actor: Actor, step: Step, final_status: str | None = None) -> _Applied:
@@ -385,10 +396,10 @@ class Engine:
 
             public = {k: v for k, v in clean.items() if k not in PERSONAL_FIELDS}
             received = [AuditEntry("ticket.received", actor.name, None, None, None, _jsonable(public))]
-            instance, workflow, steps = self._start(conn, context, TICKET_PROCESS, self._start_data(clean),
+            instance, workflow, steps = self._start(conn, context, TICKET_PROCESS, self.ticket_start_data(clean),
                                                     ticket_row, actor, received)
             self.escalations.after_intake(conn, context, instance.ticket_id, clean, actor)
-        self.workflows.put(instance.id, instance.version, workflow)
+        self._keep(instance, workflow)
         return IntakeResult(instance.ticket_id, clean["ticket_no"], instance.id, True, tuple(steps))
 
     def _start(self, conn: Connection, context: CommandContext, process_id: str, data: dict[str, Any],
@@ -409,7 +420,8 @@ class Engine:
         audit.append(conn, entries, context.now)
         return instance, workflow, after.steps
 
-    def _start_data(self, clean: dict[str, Any]) -> dict[str, Any]:
+    def ticket_start_data(self, clean: dict[str, Any]) -> dict[str, Any]:
+        """The data a ticket's workflow starts with, from its validated intake fields."""
         rules = self.rules.at(clean["received_at"].date())
         data = {key: clean.get(key) for key in _WORKFLOW_FIELDS}
         data.update(received_at=clean["received_at"].isoformat(), max_extensions=rules["max_extensions"],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 
 from engine.state import WorkflowCache
-from tests.helpers import receive, stored_workflow
+from tests.helpers import finish, instance_row, receive, stored_workflow, to_handling
 
 
 def workflows(engine, count: int) -> list[tuple[int, object]]:
@@ -49,3 +49,14 @@ def test_a_workflow_dropped_without_the_cache_is_cyclic_garbage(engine):
         assert gc.collect() > 0
     finally:
         gc.enable()
+
+
+def test_running_workflows_stay_cached_and_finished_ones_go(engine):
+    running, done = receive(engine, "K-1"), receive(engine, "K-2")
+    for ticket in (running, done):
+        to_handling(engine, ticket.instance_id)
+    finish(engine, done.instance_id)
+    assert instance_row(engine, done.instance_id).status == "completed"
+    for ticket, cached in ((running, True), (done, False)):
+        version = instance_row(engine, ticket.instance_id).version
+        assert (engine.workflows.get(ticket.instance_id, version) is not None) == cached
