@@ -25,8 +25,9 @@ from SpiffWorkflow.util.task import TaskState
 from engine.bpmn import ParsedProcess
 from engine.scripting import restricted_script_engine
 from engine.timer_events import CONVERTERS
+from engine.workflow import EngineWorkflow
 
-_SCRIPT_ENGINE = restricted_script_engine()
+SCRIPT_ENGINE = restricted_script_engine()
 _SETTLED = TaskState.COMPLETED | TaskState.CANCELLED
 
 
@@ -40,7 +41,7 @@ class _StateConverter(BpmnWorkflowConverter):
         return dct
 
     def from_dict(self, dct: dict[str, Any], process: ParsedProcess) -> BpmnWorkflow:
-        workflow = self.target_class(process.spec, process.subprocess_specs, deserializing=True)
+        workflow = EngineWorkflow(process.spec, process.subprocess_specs, deserializing=True)
         workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
         workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
         self.set_default_attributes(workflow, dct)
@@ -139,13 +140,15 @@ _SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(
     {**DEFAULT_CONFIG, **CONVERTERS, BpmnWorkflow: _StateConverter,
      BpmnSubWorkflow: _SubprocessConverter, Task: _TaskConverter}))
 _TASK_TYPENAME = _SERIALIZER.registry.typenames[Task]
+# Stored states name Spiff's class, whichever the engine runs: they stay readable by Spiff alone.
+_SERIALIZER.registry.typenames[EngineWorkflow] = _SERIALIZER.registry.typenames[BpmnWorkflow]
 # Forms give dates (date fields) as well as datetimes; Spiff registers only the latter.
 _SERIALIZER.registry.register(date, lambda v: {"value": v.isoformat()}, lambda v: date.fromisoformat(v["value"]))
 _ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME  # dates and datetimes go through Spiff's typed conversion
 
 
 def new_workflow(process: ParsedProcess) -> BpmnWorkflow:
-    return BpmnWorkflow(process.spec, process.subprocess_specs, script_engine=_SCRIPT_ENGINE)
+    return EngineWorkflow(process.spec, process.subprocess_specs, script_engine=SCRIPT_ENGINE)
 
 
 def tasks_in(workflow: BpmnWorkflow, states: int) -> list[Task]:
@@ -188,7 +191,7 @@ def load(text: str, process: ParsedProcess) -> BpmnWorkflow:
     _SERIALIZER.migrate(dct)
     stored = {None: dct["tasks"]} | {UUID(sp): sub["tasks"] for sp, sub in dct["subprocesses"].items()}
     workflow = _SERIALIZER.registry.restore(dct, process=process)  # restoring reads the task dicts, never edits
-    workflow.script_engine = _SCRIPT_ENGINE
+    workflow.script_engine = SCRIPT_ENGINE
     for key, tasks in stored.items():
         _keep_settled(workflow if key is None else workflow.subprocesses[key], tasks)
     return workflow

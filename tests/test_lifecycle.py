@@ -15,14 +15,12 @@ from tests.helpers import (
     EXTEND,
     REGISTER,
     REPLY,
-    SATISFIED,
     SCREEN_NOT_OURS,
     SCREEN_OK,
     VALID,
     audit_rows,
     do,
     finish,
-    fire_all,
     instance_row,
     open_steps,
     receive,
@@ -30,6 +28,7 @@ from tests.helpers import (
     ticket_row,
     to_handling,
 )
+from tests.ticket_paths import ALL_PATHS
 
 
 def test_main_path_closes_ticket_with_callback_figures(engine):
@@ -193,7 +192,7 @@ def test_cancel_ends_instance_and_its_open_tasks(engine):
 def test_every_flow_node_of_the_diagram_is_reached_by_the_paths(engine):
     """The path tests above, replayed, visit every flow node of ticket.bpmn."""
     visited: set[str] = set()
-    for number, path in enumerate(_ALL_PATHS):
+    for number, path in enumerate(ALL_PATHS):
         ticket = receive(engine, f"COV-{number}")
         path(engine, ticket.instance_id)
         visited |= _visited_steps(engine, ticket.instance_id)
@@ -215,57 +214,3 @@ def _diagram_flow_nodes() -> set[str]:
     process = root.find("bpmn:process", ns)
     skip = {"sequenceFlow", "laneSet", "documentation"}
     return {el.get("id") for el in process if etree.QName(el).localname not in skip}
-
-
-def _path_invalid(engine, iid):
-    do(engine, iid, "verify", {"is_valid": False, "invalid_reason": "false_report", "contact_verified": True})
-
-
-def _path_return(engine, iid):
-    do(engine, iid, "verify", VALID)
-    do(engine, iid, "screen", SCREEN_NOT_OURS)
-    engine.deliver_message(iid, "return_decision", {"return_approved": True}, INTAKE)
-
-
-def _path_return_rejected_and_reassigned(engine, iid):
-    do(engine, iid, "verify", VALID)
-    do(engine, iid, "screen", SCREEN_NOT_OURS)
-    engine.deliver_message(iid, "return_decision", {"return_approved": False}, INTAKE)
-    do(engine, iid, "dispatch", DISPATCH)
-    do(engine, iid, "sign_for", {"accepted": False, "sign_reject_reason": "非本单位职责"})
-    do(engine, iid, "screen", SCREEN_OK)
-    do(engine, iid, "dispatch", DISPATCH)
-    do(engine, iid, "sign_for", {"accepted": True})
-    do(engine, iid, "register", REGISTER)
-    finish(engine, iid)
-
-
-def _path_extensions_review_exemption_reopen(engine, iid):
-    to_handling(engine, iid)
-    for _ in range(3):
-        do(engine, iid, "handle", EXTEND)
-        do(engine, iid, "approve_extension", {"extension_approved": True})
-    do(engine, iid, "handle", EXTEND)
-    do(engine, iid, "handle", REPLY)
-    do(engine, iid, "review", {"review_decision": "send_back", "review_comment": "答复不规范"})
-    do(engine, iid, "handle", REPLY)
-    do(engine, iid, "review", APPROVE | {"apply_exemption": True, "exemption_reason": "不合理诉求"})
-    engine.deliver_message(iid, "exemption_decision", {"exemption_approved": True}, INTAKE)
-    do(engine, iid, "feedback",
-       {"contacted": True, "solved": False, "satisfaction": "不满意", "reopen_requested": True})
-    finish(engine, iid)
-
-
-def _path_every_deadline_missed(engine, iid):
-    """Late at each step: the urge, reminder, escalation and follow-up branches all run."""
-    for step, data in (("verify", VALID), ("screen", SCREEN_OK), ("dispatch", DISPATCH)):
-        do(engine, iid, step, data)
-    for days, step, data in ((5, "sign_for", {"accepted": True}), (0, "register", REGISTER), (30, "handle", REPLY),
-                             (0, "review", APPROVE), (10, "feedback", SATISFIED)):
-        engine.clock.advance(days=days)
-        fire_all(engine)
-        do(engine, iid, step, data)
-
-
-_ALL_PATHS = (_path_invalid, _path_every_deadline_missed, _path_return, _path_return_rejected_and_reassigned,
-              _path_extensions_review_exemption_reopen, lambda e, i: (to_handling(e, i), finish(e, i)))
