@@ -58,6 +58,8 @@ class Database:
         # The turn comes with the process's one writing connection, kept open between commands.
         with self._sqlite_write_lock:
             connection = self._sqlite_writer()
+            if self._checkpointer is not None:
+                self._checkpointer.catch_up(connection.connection.driver_connection)
             try:
                 with connection.begin():
                     yield connection

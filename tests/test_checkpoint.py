@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+from contextlib import closing
 
 import pytest
 from sqlalchemy import text
@@ -35,6 +37,31 @@ def test_commits_leave_the_wal_to_the_checkpoint_thread(sqlite_db):
     assert (busy, moved) == (0, frames) and frames > 1000
     with sqlite_db.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM tickets")).scalar() == 40
+
+
+def test_after_a_round_the_writer_starts_the_wal_over(sqlite_db):
+    """Under steady writes a round never finds every frame moved: commands append while it copies. The
+    writer's catch-up between two commands moves the rest, and the next command writes the WAL from its
+    start instead of growing it. Here a reader's snapshot keeps the round from the last frames instead."""
+    engine = Engine(sqlite_db)
+    engine.deploy_dir(workflows_dir(), ADMIN)
+    path = sqlite_db.engine.url.database
+    for n in range(20):
+        receive(engine, f"W-{n:03d}")
+    with closing(sqlite3.connect(path, isolation_level=None)) as reader:
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM tickets").fetchone()  # holds its snapshot
+        for n in range(20, 40):
+            receive(engine, f"W-{n:03d}")
+        sqlite_db._checkpointer.round()  # what the thread does every JIESU_SQLITE_CHECKPOINT_SECONDS
+        reader.execute("COMMIT")
+    wal_bytes = os.path.getsize(f"{path}-wal")
+    receive(engine, "W-next")
+    busy, frames, moved = checkpoint.checkpoint(path)
+    assert (busy, moved) == (0, frames) and 0 < frames < 100  # the last command's frames only
+    assert os.path.getsize(f"{path}-wal") == wal_bytes  # written over from the start, not grown
+    with sqlite_db.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM tickets")).scalar() == 41
 
 
 def test_no_checkpoint_thread_when_turned_off(tmp_path, monkeypatch):
