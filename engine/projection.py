@@ -43,6 +43,7 @@ _TICKETS = Ticket.__table__
 _LIST_COLUMNS = {"policy_tags", "assist_units"}
 # On a workflow: the ticket columns last written from it, so the next command writes only changes;
 # and what it waited on when that command ended, which is what it waits on when the next one starts.
+# Kept on the workflow object, read with getattr (see engine.state._ids for why not via __dict__).
 _WRITTEN, _WAITED = "_jiesu_ticket", "_jiesu_waiting"
 _TICKET_BY_NUMBER = Prepared(select(_TICKETS.c.id).where(_TICKETS.c.ticket_no == bindparam("b_no")))
 
@@ -76,13 +77,14 @@ def waiting(workflow: BpmnWorkflow, process: ParsedProcess) -> Waiting:
 
 def waiting_before(workflow: BpmnWorkflow, process: ParsedProcess) -> Waiting:
     """What the workflow waits on as a command starts: as the last command here left it, if it was one."""
-    kept = workflow.__dict__.get(_WAITED)
+    kept = getattr(workflow, _WAITED, None)
     return kept if kept is not None else waiting(workflow, process)
 
 
 def waiting_after(workflow: BpmnWorkflow, process: ParsedProcess) -> Waiting:
     """What the workflow waits on as a command ends, kept on it for the next command."""
-    after = workflow.__dict__[_WAITED] = waiting(workflow, process)
+    after = waiting(workflow, process)
+    setattr(workflow, _WAITED, after)
     return after
 
 
@@ -167,7 +169,7 @@ def update_ticket(conn: Connection, ticket_id: int, workflow: BpmnWorkflow, valu
     Each indexed column an UPDATE sets costs its index a page at commit, changed or not. A workflow
     read from the database carries no record of what was written, and all of `values` is.
     """
-    last = workflow.__dict__.get(_WRITTEN)
+    last = getattr(workflow, _WRITTEN, None)
     _remember(workflow, values)
     if last is not None:
         values = {k: v for k, v in values.items() if k not in last or last[k] != v}
@@ -185,7 +187,7 @@ def insert_ticket(conn: Connection, workflow: BpmnWorkflow, values: dict[str, An
 
 def _remember(workflow: BpmnWorkflow, values: dict[str, Any]) -> None:
     # Copies of lists: a script may change the one in the task data in place.
-    workflow.__dict__[_WRITTEN] = {k: list(v) if isinstance(v, list) else v for k, v in values.items()}
+    setattr(workflow, _WRITTEN, {k: list(v) if isinstance(v, list) else v for k, v in values.items()})
 
 
 def find_ticket_id(conn: Connection, ticket_no: str) -> int | None:
