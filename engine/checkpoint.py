@@ -82,9 +82,13 @@ class Checkpointer:
         Only the frames written during the round are left, so this is short; with every frame in the
         database, the writer's next transaction starts the WAL file over.
         """
-        if self._round_done.is_set():
-            self._round_done.clear()
+        if not self._round_done.is_set():
+            return
+        self._round_done.clear()
+        try:
             writer.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except sqlite3.Error as exc:  # never the command's failure: the next round tries again
+            log.warning("WAL catch-up checkpoint failed: %s", exc)
 
     def _run(self) -> None:
         while not self._stop.wait(self.seconds):

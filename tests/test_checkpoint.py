@@ -80,3 +80,16 @@ def test_checkpoint_of_a_database_that_is_gone_fails_without_creating_one(tmp_pa
     with pytest.raises(sqlite3.OperationalError):
         checkpoint.checkpoint(str(missing))
     assert not missing.exists()
+
+
+def test_a_failed_catch_up_is_logged_and_never_fails_the_command(sqlite_db, caplog):
+    with sqlite_db.transaction():
+        pass  # the first transaction opens the writer and starts the thread
+    checkpointer = sqlite_db._checkpointer
+    checkpointer.round()
+    broken = sqlite3.connect(":memory:")
+    broken.close()
+    checkpointer.catch_up(broken)  # raises nothing
+    assert "WAL catch-up checkpoint failed" in caplog.text
+    with sqlite_db.transaction() as conn:  # and the next command runs as ever
+        assert conn.exec_driver_sql("SELECT 1").scalar() == 1
