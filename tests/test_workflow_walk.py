@@ -6,6 +6,8 @@ import pytest
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskIterator, TaskState
 
+from engine import state
+from engine.deployments import latest_deployment_id
 from engine.service import Engine
 from engine.workflow import EngineWorkflow, _walk
 from tests.conftest import FakeClock
@@ -51,6 +53,21 @@ def test_every_walk_along_every_path_equals_spiffs(engine, monkeypatch):
         ticket = receive(engine, f"WALK-{number}")
         path(engine, ticket.instance_id)
     assert checked.calls > 300  # the paths above ran through the checked walks, many times each
+
+
+def test_a_tree_past_spiffs_depth_limit_is_walked_as_spiff_walks_it(engine):
+    """Spiff's iterator stops 1,000 levels down; so does the engine's walk, by handing such trees to it."""
+    with engine.db.read() as session:
+        conn = session.connection()
+        process = engine.deployments.get(conn, latest_deployment_id(conn, "ticket")).process
+    workflow = state.new_workflow(process)
+    task = workflow.task_tree
+    for _ in range(1100):
+        task = task._add_child(task.task_spec, TaskState.FUTURE)
+    spiffs = list(TaskIterator(workflow.task_tree, state=TaskState.FUTURE))
+    assert task not in spiffs  # the limit is really met here
+    for mask in MASKS:
+        assert list(_walk(workflow.task_tree, mask)) == list(TaskIterator(workflow.task_tree, state=mask))
 
 
 def test_every_path_runs_as_on_spiffs_own_workflow_class(db, engine, monkeypatch):
