@@ -10,12 +10,14 @@ take turns in rounds, so that other load on the machine weighs on both alike. Th
 `ratio=X.XX`: engine time per lifecycle over in-memory time per lifecycle on SpiffWorkflow's own
 BpmnWorkflow. The engine runs a subclass with faster task walks (engine/workflow.py); the same
 subclass in memory is measured too, so the figures show what storing costs apart from running.
+The spread of single rounds' ratios shows how much other load on the machine moved the figures.
 JIESU_SQLITE_SYNCHRONOUS=FULL measures fsync on every commit.
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 import tempfile
 import time
@@ -128,15 +130,18 @@ def main() -> None:
         sides = {"spiff": MemorySide(Path(folder), BpmnWorkflow),
                  "walks": MemorySide(Path(folder), EngineWorkflow), "engine": EngineSide(Path(folder))}
         freeze_startup_objects()
-        seconds = dict.fromkeys(sides, 0.0)
+        rounds: dict[str, list[float]] = {name: [] for name in sides}
         # Alternating rounds: whatever else the machine does weighs on every side alike.
         with tqdm(total=len(sides) * args.count, desc="lifecycles", unit="lifecycle") as bar:
             for share in _shares(args.count, args.rounds):
                 for name, side in sides.items():
-                    seconds[name] += timed(side.run, share)
+                    rounds[name].append(timed(side.run, share))
                     bar.update(share)
         sides["engine"].db.dispose()
+    seconds = {name: sum(spent) for name, spent in rounds.items()}
     rate = {name: args.count / spent for name, spent in seconds.items()}
+    # How far single rounds spread shows how much the machine's other load moved the figures.
+    per_round = sorted(engine / spiff for engine, spiff in zip(rounds["engine"], rounds["spiff"], strict=True))
     print(f"lifecycles: {args.count} per side in {args.rounds} alternating rounds, "
           f"commands per lifecycle: {len(STEPS) + 1}")
     print(f"SpiffWorkflow in memory:            {rate['spiff']:8.1f} lifecycles/s")
@@ -144,6 +149,7 @@ def main() -> None:
           f"(its own task walks; the engine on SQLite takes {seconds['engine'] / seconds['walks']:.2f}× its time)")
     print(f"engine on SQLite:                   {rate['engine']:8.1f} lifecycles/s "
           f"({rate['engine'] * (len(STEPS) + 1):.0f} committed commands/s)")
+    print(f"rounds' ratios: {per_round[0]:.2f} to {per_round[-1]:.2f}, median {statistics.median(per_round):.2f}")
     print(f"ratio={seconds['engine'] / seconds['spiff']:.2f}")
 
 
