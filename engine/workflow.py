@@ -56,18 +56,19 @@ def _walk(root: Task, states: int) -> Iterator[Task]:
     while stack:
         task = stack.pop()
         if task._children and task._state >= least:
-            stack += _children_last_first(task, tasks)
+            kept = getattr(task, "_jiesu_children", None)
+            if kept is None or kept[0] != task._children:
+                kept = _keep_children(task, tasks)
+            stack += kept[1]
         if task._state & states:
             yield task
 
 
-def _children_last_first(task: Task, tasks: dict) -> list[Task]:
-    """The task's children in reverse, kept on it for as long as its list of child ids is the same.
+def _keep_children(task: Task, tasks: dict) -> tuple[list, list[Task]]:
+    """The task's child ids and, last first, its children, kept on it for as long as the ids are the same.
 
     Looking a child up by id hashes a UUID, in Python: most of a walk's time. Comparing the ids with
     those kept compares the very same objects, which takes no call into UUID.
     """
-    kept = getattr(task, "_jiesu_children", None)
-    if kept is None or kept[0] != task._children:
-        kept = task._jiesu_children = (list(task._children), [tasks.get(child) for child in reversed(task._children)])
-    return kept[1]
+    kept = task._jiesu_children = (list(task._children), [tasks.get(child) for child in reversed(task._children)])
+    return kept
